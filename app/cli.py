@@ -237,8 +237,81 @@ def versions_rollback(version: str, index: IndexOpt = None, as_json: JsonOpt = F
     _guard(run, as_json)
 
 
+@app.command()
+def serve(
+    index: IndexOpt = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (default: settings server.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: settings server.port).")] = None,
+    workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve the REST API (OpenAPI docs at /docs). A newly published index version is picked up live."""
+    import uvicorn
+
+    from app.api.app import create_app
+
+    s = _settings()
+    if index is not None:
+        s = s.model_copy(update={"index": s.index.model_copy(update={"dir": index})})
+    _install_masking()
+    uvicorn.run(
+        create_app(s),
+        host=host or s.server.host,
+        port=port or s.server.port,
+        log_level=s.server.log_level,
+        workers=workers,
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A clinical question.")],
+    index: IndexOpt = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Passages to return.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer one question in process (--json prints exactly the API response)."""
+    from app.query.schemas import QueryRequest
+    from app.query.service import QueryService
+
+    def run() -> None:
+        s = _settings()
+        svc = QueryService.from_settings(s, index_dir=index)
+        try:
+            req = QueryRequest(question=question, top_k=top_k)
+        except Exception as exc:
+            raise UsageError(f"invalid question: {exc}") from None
+        resp = svc.answer(req)
+        if as_json:
+            sys.stdout.write(resp.model_dump_json(indent=2) + "\n")
+            return
+        colour = {"answered": "green", "abstained": "yellow", "refused": "red"}[resp.status]
+        out.print(f"[{colour}]{resp.status}[/{colour}]" + (f" ({resp.reason})" if resp.reason else ""))
+        if resp.message:
+            out.print(resp.message)
+        for sent in resp.sentences:
+            out.print(f"  {sent.text} " + "".join(f"[{n}]" for n in sent.citations))
+        for c in resp.citations:
+            where = " > ".join(c.section_path[-2:])
+            page = f", p. {c.page}" if c.page else ""
+            out.print(f"[dim][{c.n}] {c.title[:80]} — {where}{page} ({c.doc_id}, {c.chunk_id} {c.start}:{c.end})[/dim]")
+        out.print(f"[dim]index {resp.index_version}; {resp.timings_ms.total:.1f} ms[/dim]")
+
+    _guard(run, as_json)
+
+
+def _install_masking() -> None:
+    try:
+        from app.safety.pii import install_log_masking
+    except ImportError:  # pragma: no cover
+        return
+    install_log_masking()
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("bm25s", "unstructured", "sentence_transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _install_masking()
     app()
 
 

@@ -54,7 +54,7 @@ class AbstainSettings(_Section):
 class SafetySettings(_Section):
     enabled: bool = Field(True, description="Screen requests for harm and injection before retrieval.")
     screen_file: Path = Field(
-        PACKAGE_DIR / "safety" / "artifacts" / "screen.npz",
+        Path("var/safety/screen.npz"),
         description="Trained harmful-request screen (written by `guideground safety train`).",
     )
     injection_screen: bool = Field(True, description="Refuse questions that try to re-instruct the service.")

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ingest.documents import Block, ChunkingParams, Chunk, ParsedDocument, Sentence, sha256_bytes, stable_chunk_id
+from ingest.injection import is_instruction_like
 from ingest.parse.normalize import looks_like_grade_line
 from ingest.sentences import split_spans
 
@@ -20,6 +21,7 @@ class _Unit:
     kinds: set[str]
     pages: set[int]
     atomic: bool = False  # a recommendation (+ grade): never split, never shared with a cut
+    isolated: bool = False  # instruction-like text: a chunk of its own, so it never mixes with evidence
 
     @property
     def size(self) -> int:
@@ -51,6 +53,11 @@ def _sections(doc: ParsedDocument, params: ChunkingParams) -> list[_Section]:
             i += 1
             continue
         unit = _Unit(b.start, b.end, {b.kind}, {b.page} if b.page else set(), atomic=b.kind == "recommendation")
+        if is_instruction_like(b.text):
+            unit.atomic = unit.isolated = True
+            sections[-1].units.append(unit)
+            i += 1
+            continue
         # A recommendation keeps the grade/strength line(s) that follow it.
         while b.kind == "recommendation" and i + 1 < len(blocks) and _is_grade(blocks[i + 1]):
             i += 1
@@ -101,6 +108,11 @@ def _pack(units: list[_Unit], params: ChunkingParams) -> list[list[_Unit]]:
     groups: list[list[_Unit]] = []
     cur: list[_Unit] = []
     for u in units:
+        if u.isolated or (cur and cur[-1].isolated):
+            if cur:
+                groups.append(cur)
+            cur = [u]
+            continue
         if cur:
             size = u.end - cur[0].start
             if size > params.target_chars and (size > params.max_chars or cur[-1].end - cur[0].start >= params.min_chars):
@@ -110,7 +122,12 @@ def _pack(units: list[_Unit], params: ChunkingParams) -> list[list[_Unit]]:
     if cur:
         groups.append(cur)
     # Merge a too-small last group into its neighbour when it fits.
-    if len(groups) > 1 and groups[-1][-1].end - groups[-1][0].start < params.min_chars:
+    if (
+        len(groups) > 1
+        and groups[-1][-1].end - groups[-1][0].start < params.min_chars
+        and not groups[-1][0].isolated
+        and not groups[-2][-1].isolated
+    ):
         if groups[-1][-1].end - groups[-2][0].start <= params.max_chars:
             groups[-2].extend(groups.pop())
     return groups

@@ -59,7 +59,8 @@ class SentenceTransformerEmbedder:
             torch.set_num_threads(self.params.threads)
         self.model_id = self.params.model if self.params.model != "all-MiniLM-L6-v2" else MINILM_ID
         self._model = SentenceTransformer(_model_path(self.model_id), device="cpu")
-        dim = self._model.get_sentence_embedding_dimension()
+        getdim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = getdim()
         self.dim = int(dim or 384)
         self.max_seq_length = int(self._model.max_seq_length)
         self._lock = threading.Lock()

@@ -243,7 +243,7 @@ def _run_locked(files, index_root: Path, params: IngestParams, embedder: Embedde
         else:
             assert prev is not None
             j = prev.by_id[c.chunk_id]
-            vectors[i] = prev.faiss_index.reconstruct(j)
+            vectors[i] = prev.vectors[j]
             block = prev.sentence_block(j)
         sent_blocks.append(block)
         rows[i + 1] = rows[i] + block.shape[0]

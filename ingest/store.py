@@ -61,6 +61,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def _fault_point(name: str) -> None:
+    """Fault injection for crash tests: GUIDEGROUND_FAULT_SLEEP=<point>:<seconds> pauses here."""
+    spec = os.environ.get("GUIDEGROUND_FAULT_SLEEP", "")
+    if spec.startswith(name + ":"):
+        time.sleep(float(spec.split(":", 1)[1]))
+
+
 def current_version(root: Path) -> str | None:
     p = root / POINTER
     if not p.is_file():
@@ -140,6 +147,7 @@ def write_version(root: Path, version: str, art: BuildArtifacts, keep: int) -> P
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
     (root / "versions").mkdir(exist_ok=True)
+    _fault_point("before_publish")
     final = root / "versions" / version
     os.replace(build, final)
     _fsync_dir(root / "versions")
@@ -182,6 +190,7 @@ class LoadedIndex:
     bm25: Bm25Index
     sentence_vectors: np.ndarray
     sentence_rows: np.ndarray
+    vectors: np.ndarray
     by_id: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -239,8 +248,9 @@ def load_version(root: Path, version: str | None = None, expect_embedder: tuple[
         chunks = read_chunks(vdir / "chunks.jsonl")
         index = faiss.read_index(str(vdir / "index.faiss"))
         bm25 = Bm25Index.load(vdir / "bm25")
-        sent = np.load(vdir / "sentences.npy", mmap_mode="r")
+        sent = np.load(vdir / "sentences.npy")
         rows = np.load(vdir / "sentence_rows.npy")
+        vectors = np.load(vdir / "vectors.npy")
     except Exception as exc:
         raise IndexCorrupt(f"index version {version} is unreadable: {exc}") from None
     n = len(chunks)
@@ -253,8 +263,10 @@ def load_version(root: Path, version: str | None = None, expect_embedder: tuple[
         problems.append(f"BM25 has {bm25.n_docs} documents, chunks.jsonl has {n}")
     if rows.shape[0] != n + 1 or (n and int(rows[-1]) != sent.shape[0]):
         problems.append("sentence offsets do not match the sentence vectors")
+    if vectors.shape != (n, index.d):
+        problems.append(f"vectors.npy has shape {vectors.shape}, expected ({n}, {index.d})")
     if index.d != int(manifest["embedder"]["dim"]):
         problems.append(f"FAISS dim {index.d} != manifest dim {manifest['embedder']['dim']}")
     if problems:
         raise IndexCorrupt(f"index version {version} is inconsistent: " + "; ".join(problems))
-    return LoadedIndex(root, version, manifest, chunks, index, bm25, np.asarray(sent), rows)
+    return LoadedIndex(root, version, manifest, chunks, index, bm25, sent, rows, vectors)

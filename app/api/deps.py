@@ -1,0 +1,44 @@
+"""Wiring between the HTTP layer and the services (built once per process in the lifespan)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import FastAPI, Request
+
+from app.errors import ServiceNotReady
+from app.query.service import QueryService
+from app.settings import Settings
+
+log = logging.getLogger("guideground.api")
+
+
+async def build_state(app: FastAPI, settings: Settings, service: QueryService | None) -> None:
+    if service is None:
+        service = await asyncio.to_thread(QueryService.from_settings, settings)
+    app.state.service = service
+    app.state.audit = None
+    if settings.database.audit:
+        try:
+            from app.audit.store import AuditStore
+
+            store = AuditStore(settings.database.url)
+            store.create_all()
+            app.state.audit = store
+        except Exception as exc:  # audit must not take the service down
+            log.error("audit store unavailable (%s): %s", settings.database.url, exc)
+
+
+def get_service(request: Request) -> QueryService:
+    err = getattr(request.app.state, "ready_error", None)
+    svc = getattr(request.app.state, "service", None)
+    if svc is None:
+        raise ServiceNotReady(
+            err.message if err else "service is starting", hint=err.hint if err else "retry in a moment"
+        )
+    return svc
+
+
+def get_audit(request: Request):
+    return getattr(request.app.state, "audit", None)

@@ -1,0 +1,101 @@
+"""Extractive answerer: verbatim sentences from the top passages, chosen by similarity with MMR.
+
+Sentence vectors were computed at ingest (ingest/pipeline.py), so answering costs a few hundred
+dot products and no encoder call.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.query.retrieve import Candidate
+from ingest.injection import is_instruction_like
+from ingest.store import LoadedIndex
+
+_MIN_CHARS = 25
+_HAS_LETTER = re.compile(r"[A-Za-z]{3}")
+
+
+@dataclass
+class Picked:
+    cand_rank: int  # rank of the passage among retrieved candidates
+    row: int
+    sent_idx: int
+    start: int
+    end: int
+    text: str
+    sim: float
+
+
+def quotable(text: str) -> bool:
+    """Sentences worth quoting: real prose, not a stray heading fragment or planted instruction."""
+    return len(text) >= _MIN_CHARS and bool(_HAS_LETTER.search(text)) and not is_instruction_like(text)
+
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def _squash(text: str) -> str:
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+def _sentence_prior(text: str, title: str) -> float:
+    """Small score adjustments: a restated title says nothing; a fragment is a weaker answer."""
+    st, tt = _squash(text), _squash(title)
+    if st and (st in tt or (len(tt) > 20 and tt in st and len(st) < len(tt) * 1.3)):
+        return -1.0
+    return 0.0 if text.rstrip()[-1:] in ".!?:)" else -0.05
+
+
+def candidate_sentences(index: LoadedIndex, cands: list[Candidate], n_chunks: int, qvec: np.ndarray) -> list[Picked]:
+    out: list[Picked] = []
+    taken = 0
+    for rank, c in enumerate(cands):
+        chunk = index.chunks[c.row]
+        if taken >= n_chunks:
+            break
+        taken += 1
+        block = index.sentence_block(c.row)
+        if block.shape[0] == 0:
+            continue
+        sims = block @ qvec
+        for i, s in enumerate(chunk.sentences):
+            text = chunk.text[s.start : s.end]
+            if quotable(text):
+                prior = _sentence_prior(text, chunk.title)
+                if prior > -1.0:
+                    out.append(Picked(rank, c.row, i, s.start, s.end, text, float(sims[i]) + prior))
+    return out
+
+
+def mmr_select(
+    index: LoadedIndex,
+    pool: list[Picked],
+    k: int,
+    lam: float,
+    min_sim: float,
+    rel_floor: float,
+) -> list[Picked]:
+    if not pool:
+        return []
+    best = max(p.sim for p in pool)
+    floor = max(min_sim, best * rel_floor)
+    pool = [p for p in pool if p.sim >= floor]
+    vecs = {id(p): index.sentence_block(p.row)[p.sent_idx] for p in pool}
+    chosen: list[Picked] = []
+    while pool and len(chosen) < k:
+        def mmr(p: Picked) -> float:
+            red = max((float(vecs[id(p)] @ vecs[id(q)]) for q in chosen), default=0.0)
+            return lam * p.sim - (1 - lam) * red
+
+        nxt = max(pool, key=mmr)
+        if chosen and max(float(vecs[id(nxt)] @ vecs[id(q)]) for q in chosen) > 0.92:
+            pool.remove(nxt)  # says the same thing again
+            continue
+        chosen.append(nxt)
+        pool.remove(nxt)
+    # Readable order: passage by passage in retrieval order, sentences in document order.
+    return sorted(chosen, key=lambda p: (p.cand_rank, p.start))

@@ -1,0 +1,182 @@
+"""Hybrid retrieval: FAISS (dense) + BM25 (bm25s), reciprocal rank fusion, filters, near-duplicate suppression."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+
+from app.query.schemas import QueryFilters
+from ingest.store import LoadedIndex
+
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+_DATE_PATTERNS = [
+    re.compile(r"(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
+    re.compile(r"(?P<y>(?:19|20)\d{2})\s+(?P<mon>[A-Za-z]{3})[a-z]*\.?(?:\s+(?P<d>\d{1,2}))?"),
+    re.compile(r"(?P<y>(?:19|20)\d{2})"),
+]
+
+
+def parse_published(text: str) -> date | None:
+    """Latest date mentioned ('2006 Feb (revised 2013 Sep 3)' → 2013-09-03); None if there is none."""
+    best: date | None = None
+    for rx in _DATE_PATTERNS:
+        for m in rx.finditer(text or ""):
+            g = m.groupdict()
+            try:
+                month = int(g["m"]) if g.get("m") else _MONTHS.get((g.get("mon") or "").lower()[:3], 1)
+                d = date(int(g["y"]), month, int(g["d"]) if g.get("d") else 1)
+            except (ValueError, TypeError):
+                continue
+            best = d if best is None or d > best else best
+        if best is not None:
+            return best
+    return best
+
+
+@dataclass
+class Candidate:
+    row: int
+    score: float  # fused (RRF) score
+    dense_sim: float | None = None
+    dense_rank: int | None = None
+    bm25_score: float | None = None
+    bm25_rank: int | None = None
+
+
+@dataclass
+class RetrievalResult:
+    candidates: list[Candidate]
+    dense_top_sim: float
+    bm25_top_score: float
+    n_query_terms: int
+    dense_docs: list[str]
+    bm25_docs: list[str]
+
+
+class Retriever(Protocol):
+    def retrieve(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int, filters: QueryFilters | None) -> RetrievalResult: ...
+
+
+def allowed_rows(index: LoadedIndex, filters: QueryFilters | None) -> np.ndarray | None:
+    """Row ids passing the filters (None = no filter)."""
+    if filters is None or not any((filters.doc_id, filters.issuer, filters.published_from, filters.published_to)):
+        return None
+    cache: dict[str, np.ndarray] = index.__dict__.setdefault("_filter_cache", {})
+    key = filters.model_dump_json()
+    if key not in cache:
+        if len(cache) > 256:
+            cache.clear()
+        cache[key] = _allowed(index, filters)
+    return cache[key]
+
+
+def _allowed(index: LoadedIndex, f: QueryFilters) -> np.ndarray:
+    docs = index.manifest["documents"]
+    ok_docs = set()
+    for doc_id, d in docs.items():
+        if f.doc_id and doc_id not in f.doc_id:
+            continue
+        if f.issuer and not any(i.lower() in (d.get("issuer") or "").lower() for i in f.issuer):
+            continue
+        if f.published_from or f.published_to:
+            pub = parse_published(d.get("published") or "")
+            if pub is None:
+                continue
+            if f.published_from and pub < f.published_from:
+                continue
+            if f.published_to and pub > f.published_to:
+                continue
+        ok_docs.add(doc_id)
+    return np.array([i for i, c in enumerate(index.chunks) if c.doc_id in ok_docs], dtype=np.int64)
+
+
+class HybridRetriever:
+    def __init__(self, dense_k: int = 50, bm25_k: int = 50, rrf_k: int = 60, mode: str = "hybrid", near_dup: float = 0.97) -> None:
+        self.dense_k, self.bm25_k, self.rrf_k, self.mode, self.near_dup = dense_k, bm25_k, rrf_k, mode, near_dup
+
+    def dense(self, index: LoadedIndex, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        n = index.faiss_index.ntotal
+        if n == 0 or (allowed is not None and allowed.size == 0):
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        k = min(k, n if allowed is None else int(allowed.size))
+        q = np.ascontiguousarray(qvec.reshape(1, -1), dtype=np.float32)
+        if allowed is None:
+            sims, ids = index.faiss_index.search(q, k)
+        else:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            sims, ids = index.faiss_index.search(q, k, params=params)
+        keep = ids[0] >= 0
+        return ids[0][keep].astype(np.int64), sims[0][keep]
+
+    def bm25(self, index: LoadedIndex, question: str, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        mask = None
+        if allowed is not None:
+            if allowed.size == 0:
+                return np.zeros(0, np.int64), np.zeros(0, np.float32)
+            mask = np.zeros(len(index.chunks), dtype=np.float32)
+            mask[allowed] = 1.0
+        return index.bm25.search(question, k, mask=mask)
+
+    def retrieve(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int, filters: QueryFilters | None) -> RetrievalResult:
+        allowed = allowed_rows(index, filters)
+        cands: dict[int, Candidate] = {}
+        d_ids = d_sims = b_ids = b_scores = np.zeros(0)
+        if self.mode in ("hybrid", "dense"):
+            d_ids, d_sims = self.dense(index, qvec, self.dense_k, allowed)
+            for rank, (row, sim) in enumerate(zip(d_ids.tolist(), d_sims.tolist(), strict=True)):
+                c = cands.setdefault(row, Candidate(row, 0.0))
+                c.dense_sim, c.dense_rank = float(sim), rank
+                c.score += 1.0 / (self.rrf_k + rank + 1)
+        if self.mode in ("hybrid", "bm25"):
+            b_ids, b_scores = self.bm25(index, question, self.bm25_k, allowed)
+            for rank, (row, sc) in enumerate(zip(b_ids.tolist(), b_scores.tolist(), strict=True)):
+                c = cands.setdefault(row, Candidate(row, 0.0))
+                c.bm25_score, c.bm25_rank = float(sc), rank
+                c.score += 1.0 / (self.rrf_k + rank + 1)
+        ordered = sorted(cands.values(), key=lambda c: (-c.score, c.row))
+        # Dense similarity for BM25-only candidates (cheap: one dot product each) feeds abstention.
+        for c in ordered[: max(k * 2, 10)]:
+            if c.dense_sim is None:
+                c.dense_sim = float(index.vectors[c.row] @ qvec)
+        kept = self._dedup(index, ordered, k)
+        return RetrievalResult(
+            candidates=kept,
+            dense_top_sim=float(d_sims[0]) if len(d_sims) else (max((c.dense_sim or 0.0) for c in kept) if kept else 0.0),
+            bm25_top_score=float(b_scores[0]) if len(b_scores) else 0.0,
+            n_query_terms=len(index.bm25.tokenize_query(question)),
+            dense_docs=_docs(index, d_ids, 10),
+            bm25_docs=_docs(index, b_ids, 10),
+        )
+
+    def _dedup(self, index: LoadedIndex, ordered: list[Candidate], k: int) -> list[Candidate]:
+        kept: list[Candidate] = []
+        seen_sha: set[str] = set()
+        for c in ordered:
+            chunk = index.chunks[c.row]
+            if not chunk.citable or chunk.content_sha in seen_sha:  # planted instructions are never evidence
+                continue
+            v = index.vectors[c.row]
+            if any(float(v @ index.vectors[o.row]) >= self.near_dup for o in kept):
+                continue
+            seen_sha.add(chunk.content_sha)
+            kept.append(c)
+            if len(kept) >= k:
+                break
+        return kept
+
+
+def _docs(index: LoadedIndex, ids: np.ndarray, n: int) -> list[str]:
+    out: list[str] = []
+    for r in ids.tolist():
+        d = index.chunks[r].doc_id
+        if d not in out:
+            out.append(d)
+        if len(out) >= n:
+            break
+    return out

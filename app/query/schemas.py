@@ -1,0 +1,124 @@
+"""The query contract: request and response models shared by the API, the CLI and evaluation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Status = Literal["answered", "abstained", "refused"]
+Reason = Literal[
+    "no_evidence", "weak_evidence", "unsupported", "conflicting_evidence", "out_of_scope", "unsafe_request"
+]
+
+
+class QueryFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: list[str] | None = Field(None, description="Only passages from these documents.", max_length=200)
+    issuer: list[str] | None = Field(None, description="Only these issuers (case-insensitive substring match).", max_length=50)
+    published_from: date | None = Field(None, description="Only guidelines published on or after this date.")
+    published_to: date | None = Field(None, description="Only guidelines published on or before this date.")
+
+    @field_validator("doc_id", "issuer")
+    @classmethod
+    def _non_empty(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (not v or any(not s.strip() or len(s) > 200 for s in v)):
+            raise ValueError("must be a non-empty list of non-empty strings (≤200 chars)")
+        return v
+
+    @model_validator(mode="after")
+    def _range(self) -> QueryFilters:
+        if self.published_from and self.published_to and self.published_from > self.published_to:
+            raise ValueError("published_from is after published_to")
+        return self
+
+
+class QueryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "At what age should colorectal cancer screening start?"}]})
+
+    question: str = Field(..., min_length=3, max_length=100_000, description="A clinical question in plain language.")
+    top_k: int | None = Field(None, ge=1, le=200, description="Passages to return (default from settings; ≤ limits.max_top_k).")
+    filters: QueryFilters | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        v = v.strip()
+        if len(v) < 3:
+            raise ValueError("question is empty")
+        return v
+
+
+class AnswerSentence(BaseModel):
+    text: str = Field(description="A sentence quoted verbatim from a cited passage.")
+    citations: list[int] = Field(description="Citation numbers (n) supporting this sentence.")
+
+
+class Citation(BaseModel):
+    n: int = Field(description="Citation number, 1-based.")
+    chunk_id: str
+    doc_id: str
+    title: str
+    issuer: str
+    version: str = Field(description="Guideline version or publication date.")
+    section_path: list[str]
+    page: int | None
+    start: int = Field(description="Start of the quote in the chunk text (GET /v1/chunks/{chunk_id}).")
+    end: int = Field(description="End (exclusive) of the quote in the chunk text.")
+    quote: str = Field(description="chunk.text[start:end], verbatim.")
+    score: float = Field(description="Fused retrieval score of the passage.")
+
+
+class Timings(BaseModel):
+    embed: float = 0.0
+    retrieve: float = 0.0
+    answer: float = 0.0
+    verify: float = 0.0
+    total: float = 0.0
+
+
+class QueryResponse(BaseModel):
+    status: Status
+    answer: str | None = None
+    reason: Reason | None = None
+    message: str | None = Field(None, description="Human-readable explanation for an abstention or refusal.")
+    category: str | None = Field(None, description="Harm category for refusals.")
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    index_version: str | None = None
+    confidence: float | None = Field(None, description="Calibrated probability that the evidence answers the question.")
+    timings_ms: Timings = Field(default_factory=Timings)
+
+
+class ChunkOut(BaseModel):
+    chunk_id: str
+    doc_id: str
+    title: str
+    issuer: str
+    published: str
+    version: str
+    section_path: list[str]
+    pages: list[int]
+    start: int
+    end: int
+    text: str
+    flags: list[str]
+    index_version: str
+
+
+class GuidelineOut(BaseModel):
+    doc_id: str
+    title: str
+    issuer: str
+    published: str
+    version: str
+    url: str
+    n_chunks: int
+    format: str
+
+
+class GuidelinesOut(BaseModel):
+    index_version: str
+    guidelines: list[GuidelineOut]
