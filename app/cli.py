@@ -299,6 +299,65 @@ def ask(
     _guard(run, as_json)
 
 
+safety_app = typer.Typer(help="Train and check the harmful-request screen.", no_args_is_help=True)
+app.add_typer(safety_app, name="safety")
+
+
+@safety_app.command("train")
+def safety_train(
+    out_path: Annotated[Path | None, typer.Option("--out", help="Artefact path (default: settings safety.screen_file).")] = None,
+    cases_out: Annotated[Path | None, typer.Option("--cases-out", help="Write the held-out test split as eval cases (JSONL).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for sampling and splits.")] = 13,
+    as_json: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Train the request screen on MedSafetyBench (harmful) vs MedQuAD + benign-sensitive questions."""
+    from app.safety.screen import train_screen
+
+    def run() -> None:
+        s = _settings()
+        with _progress(not quiet and not as_json) as cb:
+            report = train_screen(s.data.shared_dir, out_path or s.safety.screen_file, cases_out, seed=seed, progress=cb)
+        if as_json:
+            _print_json(report)
+        elif not quiet:
+            err.print(f"screen written to {out_path or s.safety.screen_file}")
+            err.print(json.dumps(report.get("test", report), indent=2, default=str)[:3000])
+
+    _guard(run, as_json)
+
+
+@app.command()
+def calibrate(
+    out_path: Annotated[Path | None, typer.Option("--out", help="Calibration file (default: settings abstain.calibration_file).")] = None,
+    work_dir: Annotated[Path, typer.Option("--work-dir", help="Where the MedQuAD calibration corpus and index are built.")] = Path("var/calibration"),
+    docs: Annotated[int, typer.Option("--docs", help="MedQuAD documents kept in the index.")] = 800,
+    heldout: Annotated[int, typer.Option("--heldout", help="MedQuAD documents removed (their questions must be abstained on).")] = 250,
+    max_questions: Annotated[int, typer.Option("--max-questions")] = 1600,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
+    as_json: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Fit the abstention model on MedQuAD (gold documents present vs removed) and store it with its report."""
+    from app.query.calibrate import calibrate as run_calibration
+
+    def run() -> None:
+        s = _settings()
+        target = out_path or s.abstain.calibration_file
+        with _progress(not quiet and not as_json) as cb:
+            report = run_calibration(s, work_dir, target, docs, heldout, max_questions, seed, progress=cb)
+        if as_json:
+            _print_json(report)
+        elif not quiet:
+            t = report["test"]
+            err.print(
+                f"calibration written to {target}: on held-out test questions answered {t['answer_rate_answerable']:.1%} "
+                f"of answerable and abstained on {t['abstain_rate_unanswerable']:.1%} of unanswerable (AUROC {t['auroc']})"
+            )
+
+    _guard(run, as_json)
+
+
 def _install_masking() -> None:
     try:
         from app.safety.pii import install_log_masking

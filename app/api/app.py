@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, service=None) -> FastAPI:
         yield
         audit = getattr(app.state, "audit", None)
         if audit is not None:
-            audit.close()
+            audit.dispose()
 
     app = FastAPI(
         title="guideground",
