@@ -59,7 +59,14 @@ def _progress(enabled: bool):
     if not enabled:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(
         TextColumn("{task.description:<8}"),
@@ -215,7 +222,7 @@ def versions_list(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
         return
     t = Table("", "version", "built_at", "documents", "chunks")
     for r in rows:
-        t.add_row("*" if r["current"] else "", r["version"], str(r["built_at"]), str(r["n_documents"]), str(r["n_chunks"]))
+        t.add_row("*" if r["current"] else "", str(r["version"]), str(r["built_at"]), str(r["n_documents"]), str(r["n_chunks"]))
     out.print(t)
 
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.documents import Block, ChunkingParams, Chunk, ParsedDocument, Sentence, sha256_bytes, stable_chunk_id
+from ingest.documents import (
+    Block,
+    Chunk,
+    ChunkingParams,
+    ParsedDocument,
+    Sentence,
+    sha256_bytes,
+    stable_chunk_id,
+)
 from ingest.injection import is_instruction_like
 from ingest.parse.normalize import looks_like_grade_line
 from ingest.sentences import split_spans

@@ -61,7 +61,7 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(_model_path(self.model_id), device="cpu")
         getdim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = getdim()
-        self.dim = int(dim or 384)
+        self.dim = dim if isinstance(dim, int) else 384
         self.max_seq_length = int(self._model.max_seq_length)
         self._lock = threading.Lock()
 

@@ -25,7 +25,14 @@ from ingest.errors import GuidegroundError, UsageError
 from ingest.injection import is_instruction_like
 from ingest.parse import parse_document, read_sidecar
 from ingest.sniff import is_candidate, sniff
-from ingest.store import BuildArtifacts, current_version, load_version, next_version_name, write_version, writer_lock
+from ingest.store import (
+    BuildArtifacts,
+    current_version,
+    load_version,
+    next_version_name,
+    write_version,
+    writer_lock,
+)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -315,14 +322,14 @@ def embed_chunks(
         if progress:
             progress("embed", min(b + batch, len(order)), len(order))
     sent = out[: len(texts)]
-    ctx = out[len(texts) :]
+    ctx_vecs = out[len(texts) :]
     vec_by_id: dict[str, np.ndarray] = {}
     sent_by_id: dict[str, np.ndarray] = {}
     owners_arr = np.asarray(owners, dtype=np.int64)
     bounds = np.searchsorted(owners_arr, np.arange(len(chunks) + 1))
     for i, c in enumerate(chunks):
         block = sent[bounds[i] : bounds[i + 1]]
-        v = block.sum(axis=0) + ctx[ctx_of[i]]
+        v = block.sum(axis=0) + ctx_vecs[ctx_of[i]]
         v /= max(float(np.linalg.norm(v)), 1e-12)
         vec_by_id[c.chunk_id] = v
         sent_by_id[c.chunk_id] = block

@@ -63,11 +63,11 @@ def calibrate(
     embedder: Embedder | None = None,
     progress: Any = None,
 ) -> dict[str, Any]:
+    from app.eval.cases import load_cases
+    from app.eval.datasets import build_medquad
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
-    from app.eval.cases import load_cases
-    from app.eval.datasets import build_medquad
     from app.query.service import IndexHolder, QueryService
     from ingest.pipeline import run_ingest
 

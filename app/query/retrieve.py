@@ -109,7 +109,7 @@ class HybridRetriever:
         if allowed is None:
             sims, ids = index.faiss_index.search(q, k)
         else:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
             sims, ids = index.faiss_index.search(q, k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), sims[0][keep]
@@ -130,13 +130,13 @@ class HybridRetriever:
         if self.mode in ("hybrid", "dense"):
             d_ids, d_sims = self.dense(index, qvec, self.dense_k, allowed)
             for rank, (row, sim) in enumerate(zip(d_ids.tolist(), d_sims.tolist(), strict=True)):
-                c = cands.setdefault(row, Candidate(row, 0.0))
+                c = cands.setdefault(int(row), Candidate(int(row), 0.0))
                 c.dense_sim, c.dense_rank = float(sim), rank
                 c.score += 1.0 / (self.rrf_k + rank + 1)
         if self.mode in ("hybrid", "bm25"):
             b_ids, b_scores = self.bm25(index, question, self.bm25_k, allowed)
             for rank, (row, sc) in enumerate(zip(b_ids.tolist(), b_scores.tolist(), strict=True)):
-                c = cands.setdefault(row, Candidate(row, 0.0))
+                c = cands.setdefault(int(row), Candidate(int(row), 0.0))
                 c.bm25_score, c.bm25_rank = float(sc), rank
                 c.score += 1.0 / (self.rrf_k + rank + 1)
         ordered = sorted(cands.values(), key=lambda c: (-c.score, c.row))

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ingest.documents import Block
+from ingest.documents import Block, BlockKind
 from ingest.errors import BadInput
 from ingest.parse.normalize import looks_like_recommendation, normalize_text
 
@@ -168,7 +168,7 @@ def parse_pdf(data: bytes) -> tuple[list[Block], list[str], dict[str, str]]:
             if level:
                 blocks_out.append(Block("heading", text, level=min(level, 6), page=page_no))
             else:
-                kind = "recommendation" if looks_like_recommendation(text) else "text"
+                kind: BlockKind = "recommendation" if looks_like_recommendation(text) else "text"
                 blocks_out.append(Block(kind, text, page=page_no))
     if removed:
         warnings.append(f"removed {removed} running header/footer/page-number lines")

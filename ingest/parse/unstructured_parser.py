@@ -14,7 +14,7 @@ import re
 import threading
 from typing import Any
 
-from ingest.documents import Block
+from ingest.documents import Block, BlockKind
 from ingest.errors import BadInput
 from ingest.parse.normalize import (
     looks_like_grade_line,
@@ -141,7 +141,7 @@ def parse_with_unstructured(data: bytes, fmt: str) -> tuple[list[Block], list[st
             last_real_level = level
             blocks.append(Block("heading", text, level=min(level, 6)))
         elif cat == "ListItem":
-            kind = "recommendation" if looks_like_recommendation(text) else "list_item"
+            kind: BlockKind = "recommendation" if looks_like_recommendation(text) else "list_item"
             blocks.append(Block(kind, text))
         else:
             if looks_like_recommendation(text):
