@@ -24,7 +24,7 @@ async def query(req: QueryRequest, request: Request, svc: QueryService = Depends
     return resp
 
 
-@router.get("/v1/chunks/{chunk_id}", response_model=ChunkOut, tags=["index"], summary="A stored chunk (verify citation quotes against its text)")
+@router.get("/v1/chunks/{chunk_id:path}", response_model=ChunkOut, tags=["index"], summary="A stored chunk (verify citation quotes against its text)")
 async def get_chunk(chunk_id: str, svc: QueryService = Depends(get_service)) -> ChunkOut:
     return svc.get_chunk(chunk_id)
 

@@ -52,6 +52,50 @@ def risk_coverage(p: np.ndarray, correct: np.ndarray) -> tuple[list[tuple[float,
     return pts, float(risks.mean())
 
 
+def build_medquad_split(
+    shared_dir: Path, out_dir: Path, n_docs: int, n_heldout: int, seed: int
+) -> tuple[Path, list[dict[str, Any]]]:
+    """MedQuAD documents as Markdown (text = the document's QA answers) with a held-out slice.
+
+    Held-out documents and every document sharing a held-out focus are not written, so their
+    questions have no gold document in the index (expected "abstain").
+    """
+    import csv
+    import re
+
+    by_doc: dict[str, list[dict[str, Any]]] = {}
+    with open(shared_dir / "medquad" / "medquad_qa.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            q = json.loads(line)
+            if q.get("answer", "").strip():
+                by_doc.setdefault(q["gold_doc_id"], []).append(q)
+    docs = sorted(by_doc)
+    rng = random.Random(seed)
+    rng.shuffle(docs)
+    focus = {d: by_doc[d][0]["focus"].strip().lower() for d in docs}
+    held = docs[:n_heldout]
+    held_focus = {focus[d] for d in held}
+    kept = [d for d in docs[n_heldout:] if focus[d] not in held_focus][:n_docs]
+    corpus = out_dir / "corpus"
+    if corpus.exists():
+        import shutil
+
+        shutil.rmtree(corpus)
+    corpus.mkdir(parents=True)
+    with open(corpus / "manifest.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["doc_id", "file", "title", "issuer", "published", "version", "url", "license"])
+        for d in kept:
+            qa = by_doc[d]
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", d) + ".md"
+            body = [f"# {qa[0]['focus']}"] + [f"## {q['question']}\n\n{q['answer'].strip()}" for q in qa]
+            (corpus / name).write_text("\n\n".join(body) + "\n", encoding="utf-8")
+            w.writerow([d, name, qa[0]["focus"], qa[0].get("subset", "MedQuAD"), "", "", qa[0].get("source_url", ""), "MedQuAD (CC BY 4.0)"])
+    cases = [{"question": q["question"], "expected": "answer", "gold_doc_ids": [d]} for d in kept for q in by_doc[d]]
+    cases += [{"question": q["question"], "expected": "abstain", "gold_doc_ids": []} for d in held for q in by_doc[d]]
+    return corpus, cases
+
+
 def calibrate(
     settings: Settings,
     work_dir: Path,
@@ -63,8 +107,6 @@ def calibrate(
     embedder: Embedder | None = None,
     progress: Any = None,
 ) -> dict[str, Any]:
-    from app.eval.cases import load_cases
-    from app.eval.datasets import build_medquad
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
@@ -74,7 +116,7 @@ def calibrate(
     t0 = time.perf_counter()
     embedder = embedder or get_embedder(settings.ingest.embedding)
     work_dir = Path(work_dir)
-    corpus_dir, cases_path = build_medquad(work_dir / "medquad", n_docs, n_heldout, seed, shared_dir=settings.data.shared_dir)
+    corpus_dir, all_cases = build_medquad_split(Path(settings.data.shared_dir), work_dir / "medquad", n_docs, n_heldout, seed)
     index_dir = work_dir / "index"
     run_ingest([Path(corpus_dir)], index_dir, settings.ingest, embedder, progress=progress)
     plain = settings.model_copy(
@@ -84,21 +126,20 @@ def calibrate(
         }
     )
     svc = QueryService(plain, embedder, IndexHolder(index_dir, 3600.0, (embedder.model_id, embedder.dim)))
-    cases = [c for c in load_cases(Path(cases_path)) if c.expected in ("answer", "abstain")]
     rng = random.Random(seed)
-    pos = [c for c in cases if c.expected == "answer"]
-    neg = [c for c in cases if c.expected == "abstain"]
+    pos = [c for c in all_cases if c["expected"] == "answer"]
+    neg = [c for c in all_cases if c["expected"] == "abstain"]
     rng.shuffle(pos)
     rng.shuffle(neg)
     half = max_questions // 2
     cases = pos[:half] + neg[:half]
     X, y, correct = [], [], []
     for i, c in enumerate(cases):
-        sig, res, idx = svc.explain(c.question)
+        sig, res, idx = svc.explain(c["question"])
         X.append(sig.vector())
-        y.append(1 if c.expected == "answer" else 0)
+        y.append(1 if c["expected"] == "answer" else 0)
         docs = [idx.chunks[cd.row].doc_id for cd in res.candidates[: settings.retrieval.top_k]]
-        correct.append(1 if (c.expected == "answer" and set(c.gold_doc_ids or []) & set(docs)) else 0)
+        correct.append(1 if (c["expected"] == "answer" and set(c["gold_doc_ids"]) & set(docs)) else 0)
         if progress:
             progress("signals", i + 1, len(cases))
     Xa, ya, ca = np.array(X), np.array(y), np.array(correct)
