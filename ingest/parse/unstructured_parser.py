@@ -90,6 +90,17 @@ def partition(data: bytes, fmt: str) -> list[Any]:
         from unstructured.partition.docx import partition_docx
 
         return list(partition_docx(file=io.BytesIO(data)))
+    if fmt == "pdf":  # optional: needs unstructured's PDF extras (see docs/pdf-parsing.md)
+        import io
+
+        try:
+            from unstructured.partition.pdf import partition_pdf
+        except ImportError as exc:
+            raise BadInput(
+                f"unstructured PDF support is not installed ({exc})",
+                hint="use the default PDF layer: GUIDEGROUND_INGEST__PDF_PARSER=pymupdf",
+            ) from None
+        return list(partition_pdf(file=io.BytesIO(data), strategy="fast"))
     text = data.decode("utf-8-sig")
     if fmt == "html":
         from unstructured.partition.html import partition_html
@@ -113,49 +124,51 @@ def parse_with_unstructured(data: bytes, fmt: str) -> tuple[list[Block], list[st
     except Exception as exc:
         raise BadInput(f"cannot parse {fmt.upper()}: {type(exc).__name__}: {exc}") from None
     blocks: list[Block] = []
-    warnings: list[str] = []
-    title: str | None = None
-    last_real_level = 0
+    state: dict[str, Any] = {"title": None, "last_level": 0}
     for el in elements:
-        cat = getattr(el, "category", type(el).__name__)
-        if cat in ("Header", "Footer", "PageNumber", "PageBreak", "Image"):
-            continue
-        if cat == "Table":
-            for row in table_rows(el):
-                blocks.append(Block("table_row", row))
-            continue
-        text = normalize_text(el.text or "")
-        if not text:
-            continue
-        if cat == "Title":
-            depth = getattr(el.metadata, "category_depth", None)
-            level = (depth + 1) if isinstance(depth, int) else _text_heading_level(text, fmt)
-            if level == 0:
-                blocks.append(Block("text", text))
-                continue
-            if len(text) > 200:  # a paragraph mislabelled as a title
-                blocks.append(Block("text", text))
-                continue
-            if title is None and level == 1:
-                title = text
-            last_real_level = level
-            blocks.append(Block("heading", text, level=min(level, 6)))
-        elif cat == "ListItem":
-            kind: BlockKind = "recommendation" if looks_like_recommendation(text) else "list_item"
-            blocks.append(Block(kind, text))
-        else:
-            if looks_like_recommendation(text):
-                blocks.append(Block("recommendation", text))
-            elif looks_like_grade_line(text):
-                blocks.append(Block("text", text))
-            elif fmt in ("html", "md", "docx") and last_real_level and looks_like_pseudo_heading(text):
-                # e.g. NGC's "Clinical Considerations": a sub-heading rendered as a short paragraph.
-                blocks.append(Block("heading", text, level=min(last_real_level + 1, 6)))
-            else:
-                blocks.append(Block("text", text))
+        n_before = len(blocks)
+        _classify(el, fmt, blocks, state)
+        page = getattr(el.metadata, "page_number", None)
+        for b in blocks[n_before:]:
+            b.page = page if fmt == "pdf" else None
     if not blocks:
         raise BadInput(f"no text found in {fmt.upper()} file", hint="is the document empty or image-only?")
-    return blocks, warnings, title
+    return blocks, [], state["title"]
+
+
+def _classify(el: Any, fmt: str, blocks: list[Block], state: dict[str, Any]) -> None:
+    """Append the block(s) for one unstructured element."""
+    cat = getattr(el, "category", type(el).__name__)
+    if cat in ("Header", "Footer", "PageNumber", "PageBreak", "Image"):
+        return
+    if cat == "Table":
+        blocks.extend(Block("table_row", row) for row in table_rows(el))
+        return
+    text = normalize_text(el.text or "")
+    if not text:
+        return
+    if cat == "Title":
+        depth = getattr(el.metadata, "category_depth", None)
+        level = (depth + 1) if isinstance(depth, int) else _text_heading_level(text, fmt)
+        if level == 0 or len(text) > 200:  # a paragraph mislabelled as a title
+            blocks.append(Block("text", text))
+            return
+        if state["title"] is None and level == 1:
+            state["title"] = text
+        state["last_level"] = level
+        blocks.append(Block("heading", text, level=min(level, 6)))
+    elif cat == "ListItem":
+        kind: BlockKind = "recommendation" if looks_like_recommendation(text) else "list_item"
+        blocks.append(Block(kind, text))
+    elif looks_like_recommendation(text):
+        blocks.append(Block("recommendation", text))
+    elif looks_like_grade_line(text):
+        blocks.append(Block("text", text))
+    elif fmt in ("html", "md", "docx") and state["last_level"] and looks_like_pseudo_heading(text):
+        # e.g. NGC's "Clinical Considerations": a sub-heading rendered as a short paragraph.
+        blocks.append(Block("heading", text, level=min(state["last_level"] + 1, 6)))
+    else:
+        blocks.append(Block("text", text))
 
 
 _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)[.)]?\s+\S")
