@@ -61,8 +61,10 @@ def _sections(doc: ParsedDocument, params: ChunkingParams) -> list[_Section]:
             i += 1
             continue
         unit = _Unit(b.start, b.end, {b.kind}, {b.page} if b.page else set(), atomic=b.kind == "recommendation")
-        if is_instruction_like(b.text):
+        if b.quarantine_path is not None or is_instruction_like(b.text):
             unit.atomic = unit.isolated = True
+            if b.quarantine_path is not None:
+                sections.append(_Section(list(b.quarantine_path)))
             sections[-1].units.append(unit)
             i += 1
             continue

@@ -59,6 +59,7 @@ class Block:
     page: int | None = None
     start: int = 0  # span in the document's normalized text, set by assemble()
     end: int = 0
+    quarantine_path: list[str] | None = None  # instruction-like text, moved to the end of the document
 
 
 @dataclass

@@ -181,3 +181,23 @@ def test_guideline_questions_cite_their_gold_documents(shared_index, tmp_path):
                 misses.append((c["id"], c["question"], sorted(cited)))
             answered += body["status"] == "answered"
     assert hits >= 20 and hits >= 0.8 * len(answerable), misses
+
+
+def test_cli_ask_json_is_exactly_the_api_response(small_index, tmp_path, client):
+    import os
+    import subprocess
+    import sys
+
+    _, root = small_index
+    q = "How often should colonoscopy be repeated?"
+    env = dict(os.environ, GUIDEGROUND_DATABASE__URL=f"sqlite:///{tmp_path / 'cli.db'}")
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ask", q, "--index", str(root), "--json"],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cli = json.loads(proc.stdout)
+    api = client.post("/v1/query", json={"question": q}).json()
+    for body in (cli, api):
+        body.pop("timings_ms")
+    assert cli == api

@@ -94,6 +94,14 @@ def _allowed(index: LoadedIndex, f: QueryFilters) -> np.ndarray:
     return np.array([i for i, c in enumerate(index.chunks) if c.doc_id in ok_docs], dtype=np.int64)
 
 
+def citable_mask(index: LoadedIndex) -> np.ndarray:
+    mask = index.__dict__.get("_citable")
+    if mask is None:
+        mask = np.array([c.citable for c in index.chunks], dtype=bool)
+        index.__dict__["_citable"] = mask
+    return mask
+
+
 class HybridRetriever:
     def __init__(self, dense_k: int = 50, bm25_k: int = 50, rrf_k: int = 60, mode: str = "hybrid", near_dup: float = 0.97) -> None:
         self.dense_k, self.bm25_k, self.rrf_k, self.mode, self.near_dup = dense_k, bm25_k, rrf_k, mode, near_dup
@@ -125,16 +133,21 @@ class HybridRetriever:
 
     def retrieve(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int, filters: QueryFilters | None) -> RetrievalResult:
         allowed = allowed_rows(index, filters)
+        citable = citable_mask(index)  # planted instructions never compete for a rank
         cands: dict[int, Candidate] = {}
         d_ids = d_sims = b_ids = b_scores = np.zeros(0)
         if self.mode in ("hybrid", "dense"):
             d_ids, d_sims = self.dense(index, qvec, self.dense_k, allowed)
+            keep = citable[d_ids]
+            d_ids, d_sims = d_ids[keep], d_sims[keep]
             for rank, (row, sim) in enumerate(zip(d_ids.tolist(), d_sims.tolist(), strict=True)):
                 c = cands.setdefault(int(row), Candidate(int(row), 0.0))
                 c.dense_sim, c.dense_rank = float(sim), rank
                 c.score += 1.0 / (self.rrf_k + rank + 1)
         if self.mode in ("hybrid", "bm25"):
             b_ids, b_scores = self.bm25(index, question, self.bm25_k, allowed)
+            keep = citable[b_ids]
+            b_ids, b_scores = b_ids[keep], b_scores[keep]
             for rank, (row, sc) in enumerate(zip(b_ids.tolist(), b_scores.tolist(), strict=True)):
                 c = cands.setdefault(int(row), Candidate(int(row), 0.0))
                 c.bm25_score, c.bm25_rank = float(sc), rank

@@ -6,7 +6,7 @@ import csv
 import re
 from pathlib import Path
 
-from ingest.documents import DocMeta, IngestParams, ParsedDocument
+from ingest.documents import Block, DocMeta, IngestParams, ParsedDocument
 from ingest.errors import BadInput
 from ingest.sniff import Sniffed
 
@@ -58,4 +58,29 @@ def parse_document(sn: Sniffed, sidecar_row: dict[str, str] | None, params: Inge
     )
     if not sidecar_row:
         warnings.append("no sidecar metadata row; doc_id/title taken from the file")
-    return ParsedDocument.assemble(meta, blocks, warnings)
+    return ParsedDocument.assemble(meta, quarantine_instructions(blocks), warnings)
+
+
+def quarantine_instructions(blocks: list[Block]) -> list[Block]:
+    """Move instruction-like paragraphs (prompt injection) to the end of the document.
+
+    They stay in the index as data (flagged, shown by `inspect`, never cited), and the rest of
+    the document is cut exactly as it would be without them: same chunks, same spans, same ids.
+    """
+    from ingest.injection import is_instruction_like
+
+    stack: list[tuple[int, str]] = []
+    clean: list[Block] = []
+    moved: list[Block] = []
+    for b in blocks:
+        if b.kind == "heading":
+            while stack and stack[-1][0] >= b.level:
+                stack.pop()
+            stack.append((b.level, b.text))
+            clean.append(b)
+        elif is_instruction_like(b.text):
+            b.quarantine_path = [t for _, t in stack]
+            moved.append(b)
+        else:
+            clean.append(b)
+    return clean + moved
