@@ -134,6 +134,9 @@ def calibrate(
     half = max_questions // 2
     cases = pos[:half] + neg[:half]
     X, y, correct = [], [], []
+    svc.cache.size = max(svc.cache.size, len(cases))
+    for c, v in zip(cases, embedder.embed([c["question"] for c in cases]), strict=True):  # one batched encode
+        svc.cache.put(c["question"], v)
     for i, c in enumerate(cases):
         sig, res, idx = svc.explain(c["question"])
         X.append(sig.vector())
