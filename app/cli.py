@@ -26,6 +26,15 @@ app = typer.Typer(
 versions_app = typer.Typer(help="List published index versions and roll back.", no_args_is_help=True)
 app.add_typer(versions_app, name="versions")
 
+
+def _mount_eval() -> None:
+    from app.eval.cli import eval_app
+
+    app.add_typer(eval_app, name="eval")
+
+
+_mount_eval()
+
 err = Console(stderr=True)
 out = Console()
 

@@ -17,14 +17,15 @@ from typing import Any
 
 from app.errors import ConfigError
 
+# Signals that transfer across corpora. Raw BM25 scores and the share of out-of-vocabulary terms
+# are recorded for explanation but not used: both depend on the corpus size and vocabulary (a
+# 3-document index makes every question look out of vocabulary).
 FEATURES = [
     "dense_top",  # cosine of the best passage (dense)
     "rrf_top",  # fused score of the best passage, scaled to [0, 2]
     "agreement",  # Jaccard overlap of the top-5 documents of the two retrievers
     "term_coverage",  # share of the question's terms found in the top passages
-    "oov_share",  # share of the question's terms unknown to the whole index
     "best_sentence",  # best sentence cosine among the quotable sentences
-    "bm25_top_norm",  # top BM25 score per query term
 ]
 
 
@@ -42,7 +43,8 @@ class Signals:
         return [float(getattr(self, f)) for f in FEATURES]
 
     def as_dict(self) -> dict[str, float]:
-        return {f: round(float(getattr(self, f)), 4) for f in FEATURES}
+        names = [*FEATURES, "oov_share", "bm25_top_norm"]
+        return {f: round(float(getattr(self, f)), 4) for f in names}
 
 
 @dataclass

@@ -88,7 +88,9 @@ def build_medquad_split(
         for d in kept:
             qa = by_doc[d]
             name = re.sub(r"[^A-Za-z0-9_.-]+", "_", d) + ".md"
-            body = [f"# {qa[0]['focus']}"] + [f"## {q['question']}\n\n{q['answer'].strip()}" for q in qa]
+            # Answers only: the questions themselves are not in the text (they would make retrieval
+            # trivially lexical and the calibration too optimistic for real guidelines).
+            body = [f"# {qa[0]['focus']}"] + [q["answer"].strip() for q in qa]
             (corpus / name).write_text("\n\n".join(body) + "\n", encoding="utf-8")
             w.writerow([d, name, qa[0]["focus"], qa[0].get("subset", "MedQuAD"), "", "", qa[0].get("source_url", ""), "MedQuAD (CC BY 4.0)"])
     cases = [{"question": q["question"], "expected": "answer", "gold_doc_ids": [d]} for d in kept for q in by_doc[d]]
