@@ -51,8 +51,29 @@ class SentenceView:
     sim: float
 
 
-def find_conflict(sentences: list[SentenceView], min_sim: float, min_overlap: float = 0.3) -> Conflict | None:
-    """Two relevant sentences from different documents, about the same item, with disjoint numbers."""
+_ASKS = [
+    ("age", re.compile(r"\b(age|aged|old|older|younger|start|begin|when)\b", re.I)),
+    ("interval", re.compile(r"\b(how often|interval|frequency|every|repeat|how frequently)\b", re.I)),
+    ("dose", re.compile(r"\b(dose|dosage|dosing|how much|mg|mcg|units?)\b", re.I)),
+    ("duration", re.compile(r"\b(how long|duration|days?|weeks?|hours?|within)\b", re.I)),
+    ("threshold", re.compile(r"\b(blood pressure|threshold|target|mm ?hg|cutoff|cut-off)\b", re.I)),
+]
+
+
+def asked_kinds(question: str) -> set[str] | None:
+    """Which kinds of number the question asks about (None: no cue, all kinds count)."""
+    kinds = {k for k, rx in _ASKS if rx.search(question)}
+    if "interval" in kinds and not re.search(r"\b(age|aged|old|start|begin)\b", question, re.I):
+        kinds.discard("age")  # "when" in "how often ... when" is not about age
+    return kinds or None
+
+
+def find_conflict(
+    sentences: list[SentenceView], min_sim: float, min_overlap: float = 0.3, question: str | None = None
+) -> Conflict | None:
+    """Two relevant sentences from different documents, about the same item, with disjoint numbers
+    of a kind the question asks about."""
+    wanted = asked_kinds(question) if question else None
     rel = [s for s in sentences if s.sim >= min_sim]
     rel.sort(key=lambda s: -s.sim)
     for i, a in enumerate(rel):
@@ -67,7 +88,9 @@ def find_conflict(sentences: list[SentenceView], min_sim: float, min_overlap: fl
             wb = content_words(b.text)
             if not wa or not wb or len(wa & wb) / len(wa | wb) < min_overlap:
                 continue
-            for kind in fa.keys() & fb.keys():
+            for kind in sorted(fa.keys() & fb.keys()):
+                if wanted is not None and kind not in wanted:
+                    continue
                 if fa[kind].isdisjoint(fb[kind]):
                     return Conflict(kind, a.row, (a.start, a.end), fa[kind], b.row, (b.start, b.end), fb[kind])
     return None

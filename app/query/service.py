@@ -273,8 +273,12 @@ class QueryService:
         by_row = {c.row: c for c in res.candidates}
         if self.settings.abstain.conflict_check:
             best = max(p.sim for p in pool)
-            views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, p.sim) for p in pool]
-            conflict = find_conflict(views, min_sim=max(a.min_sentence_similarity, best * a.relative_sentence_floor))
+            # Look a little deeper than the quoted passages: the disagreeing guideline may rank 4th.
+            wide = candidate_sentences(idx, res.candidates, a.candidate_chunks * 2, self.embed_query(req.question))
+            views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, p.sim) for p in wide]
+            conflict = find_conflict(
+                views, min_sim=max(a.min_sentence_similarity, best * a.relative_sentence_floor), question=req.question
+            )
             if conflict is not None:
                 cites = [
                     self._citation(idx, 1, by_row[conflict.a_row], *conflict.a_span),
