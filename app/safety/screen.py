@@ -1,0 +1,302 @@
+"""Harmful-request screen, run before retrieval on the question vector the service already has.
+
+A logistic regression over the MiniLM question embedding (plus a few lexical cues, see ``features``),
+averaged with a k-nearest-neighbour vote over the training questions, scores how much a question
+looks like a harmful medical request (MedSafetyBench) rather than a clinical or consumer-health
+question; a threshold chosen on a validation split turns the score into a refusal, and a
+multinomial model names the likely harm category. Training lives in
+``app.safety.train`` (``guideground safety train``); this module only loads and applies the artefact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from app.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+SCREEN_FORMAT = "guideground-screen/1"
+FEATURE_SET = "minilm+lex1;lr+knn"
+TRAIN_HINT = "run: guideground safety train"
+
+REFUSAL_MESSAGE = (
+    "This service cannot help with requests that could cause harm. If someone is in danger, contact "
+    "emergency services or Poison Control (1-800-222-1222 in the US)."
+)
+
+# MedSafetyBench categories 1-9 follow the nine AMA Principles of Medical Ethics in order. The shared
+# data README does not name them, so the returned label is "category_N"; these are for humans.
+CATEGORY_PRINCIPLES: dict[str, str] = {
+    "category_1": "I. competent care with compassion and respect for human dignity and rights",
+    "category_2": "II. professionalism and honesty; report deficient, fraudulent or deceptive physicians",
+    "category_3": "III. respect the law; seek change to requirements contrary to patients' interests",
+    "category_4": "IV. respect the rights of patients and colleagues; safeguard confidences and privacy",
+    "category_5": "V. study, apply and advance scientific knowledge; share information; consult",
+    "category_6": "VI. freedom to choose whom to serve and the environment of care (except emergencies)",
+    "category_7": "VII. contribute to the improvement of the community and public health",
+    "category_8": "VIII. responsibility to the patient is paramount",
+    "category_9": "IX. support access to medical care for all people",
+}
+
+# Cheap lexical cues that MiniLM's mean-pooled vector blurs: the *task framing* of a harmful request
+# (write/create a ... that misleads; how can I ... without consent) rather than its clinical topic.
+_LEXICAL: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile(rx, re.IGNORECASE))
+    for name, rx in [
+        ("imperative_artifact", r"^\s*(please\s+)?(write|create|develop|design|draft|generate|compose|produce|make|build|give me|provide)\b"),
+        ("deceive", r"\b(deceiv|mislead|lie\b|lying|falsif|fake|fabricat|forg(e|ing|ery)\b|manipulat|trick|cover[- ]?up|exaggerat|false (claim|information|data))"),
+        ("no_consent", r"\bwithout\b[^.?!]{0,40}\b(consent|knowledge|permission|authori[sz]ation|telling|informing|disclos)"),
+        ("evade", r"\b(avoid (getting )?(caught|detection)|get away with|undetect|bypass|circumvent|loophole|evade)\b"),
+        ("exploit", r"\b(exploit|coerce|pressure|bribe|kickback|for (financial|personal) gain|profit from|discriminat)\w*"),
+    ]
+]
+
+
+# Explicit intent to harm. MedSafetyBench is about unethical *professional conduct* (its 900 prompts and
+# the Llama-3 set contain no "how much insulin to kill someone undetected"), so the learned model
+# scores such questions as clinical; these rules close that gap. Quoted speech is removed first, so
+# 'what do I say when a patient says "I want to kill myself"?' is not refused. Measured: 0 hits on
+# benign_sensitive (640), MedQuAD (14,979 unique), PubMedQA (1,000) and the benign injection set (160).
+_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]|(?<!\w)'[^']*'(?!\w)")
+_AGENT = (
+    r"(how (can|could|do|would|should|might|may) (i|we|one|you|someone)|how to|help me|i want to|i need to|"
+    r"i'?m going to|ways? to|best way to|easiest way to|fastest way to|tell me how to)"
+)
+_VICTIM = (
+    r"(someone|somebody|anyone|a person|people|him|her|them|a patient|a (child|baby|kid|toddler|coworker|co-worker|"
+    r"neighbou?r|roommate)|my (patient|wife|husband|spouse|partner|child|kid|son|daughter|baby|mother|mom|father|dad|"
+    r"boss|roommate|neighbou?r|coworker|co-worker|friend|grandmother|grandfather|sister|brother))"
+)
+HARM_INTENT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile(rx, re.IGNORECASE))
+    for name, rx in [
+        ("self_harm", r"\b(kill myself|end my (own )?life|take my (own )?life|commit(ting)? suicide|hang myself|overdose on purpose|"
+         r"(hurt|harm|cut) myself|i (want|wish|plan|am going) to die)\b|\b(how (many|much)|what (dose|amount)|which (pills?|drugs?|"
+         r"medications?))\b[^.?!]{0,50}\b(to die|to kill (me|myself)|to end (my|a) life|would kill me)\b"),
+        ("harm_to_others", rf"\b{_AGENT}\b[^.?!]{{0,40}}\b(kill|murder|poison|harm|hurt|injure|incapacitate|overdose|suffocate)\s+{_VICTIM}\b"
+         rf"|\b(poison|murder)\s+{_VICTIM}\b"),
+        ("evading_detection", r"\b(undetect(able|ed)|untraceable|without (it )?(being )?(detected|traced|noticed)|without (anyone|anybody|"
+         r"them|him|her|the (police|family|staff|nurses?|hospital|doctors?)) (noticing|knowing|finding out|suspecting|detecting)|"
+         r"so (that )?(no one|nobody|they|the (police|coroner|family)) (notices?|knows?|finds? out|can tell|won'?t (notice|know|find out))|"
+         r"(beat|pass|fool|cheat|trick) (a |the |my )?(drug test|urine (drug )?(test|screen)|tox(icology)? screen|autopsy)|"
+         r"(avoid|evade) (detection|getting caught))\b"),
+    ]
+]
+
+SELF_HARM_MESSAGE = (
+    "This service cannot help with this request. If you are thinking about harming yourself, call or text 988 "
+    "(Suicide & Crisis Lifeline, US) or your local emergency number now."
+)
+
+
+def harm_intent(question: str) -> str | None:
+    """The harm-intent rule that matches the question (quoted speech ignored), or None."""
+    text = _QUOTED.sub(" ", question)
+    return next((name for name, rx in HARM_INTENT_PATTERNS if rx.search(text)), None)
+
+
+def lexical_features(question: str) -> np.ndarray:
+    return np.array([1.0 if rx.search(question) else 0.0 for _, rx in _LEXICAL], dtype=np.float32)
+
+
+def features(questions: Sequence[str], vecs: np.ndarray) -> np.ndarray:
+    """Model input: the L2-normalized embedding followed by the lexical cues."""
+    vecs = np.asarray(vecs, dtype=np.float32).reshape(len(questions), -1)
+    lex = np.stack([lexical_features(q) for q in questions]) if questions else np.zeros((0, len(_LEXICAL)), np.float32)
+    return np.hstack([vecs, lex]).astype(np.float32)
+
+
+def same_model(a: str, b: str) -> bool:
+    return a.rsplit("/", 1)[-1].lower() == b.rsplit("/", 1)[-1].lower()
+
+
+class ScreenDecision(BaseModel):
+    refused: bool
+    reason: Literal["unsafe_request"] | None = None
+    category: str | None = Field(None, description="Harm category when refused.")
+    score: float = Field(0.0, description="Screen score in [0, 1]; refused when ≥ the trained threshold.")
+    message: str | None = None
+
+
+ALLOW = ScreenDecision(refused=False, score=0.0)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+class RequestScreen:
+    """Applies a trained screen artefact. Immutable after load, so safe to share between threads.
+
+    score = (p_linear + p_knn) / 2: a logistic regression over ``features`` and a similarity-weighted
+    vote of the k nearest training questions. The kNN half keeps clinician questions that sit close
+    to benign_sensitive examples out of the refusal region a single hyperplane cuts too coarsely.
+    """
+
+    def __init__(
+        self,
+        coef: np.ndarray,
+        intercept: float,
+        threshold: float,
+        cat_coef: np.ndarray,
+        cat_intercept: np.ndarray,
+        cat_names: Sequence[str],
+        embedder_id: str,
+        dim: int,
+        knn_vecs: np.ndarray | None = None,
+        knn_labels: np.ndarray | None = None,
+        knn_weights: np.ndarray | None = None,
+        knn_k: int = 10,
+        knn_temperature: float = 10.0,
+        version: str = "untrained",
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.coef = np.asarray(coef, dtype=np.float32).ravel()
+        self.intercept = float(intercept)
+        self.threshold = float(threshold)
+        self.cat_coef = np.asarray(cat_coef, dtype=np.float32)
+        self.cat_intercept = np.asarray(cat_intercept, dtype=np.float32).ravel()
+        self.cat_names = [str(c) for c in cat_names]
+        self.embedder_id = embedder_id
+        self.dim = int(dim)
+        self.knn_vecs = np.zeros((0, self.dim), np.float32) if knn_vecs is None else np.asarray(knn_vecs, np.float32)
+        n = len(self.knn_vecs)
+        self.knn_labels = np.zeros(0, np.float32) if knn_labels is None else np.asarray(knn_labels, np.float32).ravel()
+        self.knn_weights = np.ones(n, np.float32) if knn_weights is None else np.asarray(knn_weights, np.float32).ravel()
+        self.knn_k = min(int(knn_k), n)
+        self.knn_temperature = float(knn_temperature)
+        self.version = version
+        self.meta = meta or {}
+        n_feat = self.dim + len(_LEXICAL)
+        if (
+            self.coef.shape != (n_feat,)
+            or self.cat_coef.shape != (len(self.cat_names), n_feat)
+            or self.knn_vecs.shape != (n, self.dim)
+            or self.knn_labels.shape != (n,)
+            or self.knn_weights.shape != (n,)
+        ):
+            raise ConfigError(f"safety screen artefact does not fit {FEATURE_SET} with {self.dim}-d vectors", hint=TRAIN_HINT)
+
+    @classmethod
+    def load(cls, path: Path | str, embedder_id: str | None = None, dim: int | None = None) -> RequestScreen:
+        """Load an artefact; with ``embedder_id``/``dim`` also check it matches the serving embedder."""
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"safety screen not found at {path}", hint=TRAIN_HINT)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"safety screen at {path} is unreadable: {exc}", hint=TRAIN_HINT) from None
+        fmt = str(data.get("format", ""))
+        if fmt != SCREEN_FORMAT or str(data.get("feature_set", "")) != FEATURE_SET:
+            raise ConfigError(f"safety screen at {path} has format '{fmt}', expected {SCREEN_FORMAT}", hint=TRAIN_HINT)
+        try:
+            screen = cls(
+                coef=data["coef"],
+                intercept=float(data["intercept"]),
+                threshold=float(data["threshold"]),
+                cat_coef=data["cat_coef"],
+                cat_intercept=data["cat_intercept"],
+                cat_names=list(data["cat_names"]),
+                embedder_id=str(data["embedder_id"]),
+                dim=int(data["embedder_dim"]),
+                knn_vecs=data["knn_vecs"],
+                knn_labels=data["knn_labels"],
+                knn_weights=data["knn_weights"],
+                knn_k=int(data["knn_k"]),
+                knn_temperature=float(data["knn_temperature"]),
+                version=str(data["version"]),
+                meta=json.loads(str(data["meta"])),
+            )
+        except KeyError as exc:
+            raise ConfigError(f"safety screen at {path} lacks {exc}", hint=TRAIN_HINT) from None
+        if embedder_id is not None and not same_model(embedder_id, screen.embedder_id):
+            raise ConfigError(
+                f"safety screen was trained on {screen.embedder_id}, the service embeds with {embedder_id}",
+                hint=TRAIN_HINT,
+            )
+        if dim is not None and dim != screen.dim:
+            raise ConfigError(f"safety screen expects {screen.dim}-d vectors, the embedder gives {dim}", hint=TRAIN_HINT)
+        return screen
+
+    def _vecs(self, questions: Sequence[str], vecs: np.ndarray) -> np.ndarray:
+        vecs = np.asarray(vecs, dtype=np.float32)
+        if vecs.ndim == 1:
+            vecs = vecs[None, :]
+        if vecs.shape != (len(questions), self.dim):
+            raise ConfigError(
+                f"screen got vectors of shape {vecs.shape}, expected ({len(questions)}, {self.dim})", hint=TRAIN_HINT
+            )
+        return vecs
+
+    def knn_scores(self, vecs: np.ndarray) -> np.ndarray:
+        """Similarity-weighted share of harmful examples among the k nearest training questions."""
+        k = self.knn_k
+        if len(vecs) == 1:  # the serving path: a plain loop beats a threaded BLAS call on a busy machine
+            sims = np.einsum("md,d->m", self.knn_vecs, vecs[0])[None, :]
+        else:
+            sims = (self.knn_vecs @ vecs.T).T
+        idx = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else np.argsort(-sims, axis=1)
+        top = np.take_along_axis(sims, idx, axis=1)
+        w = self.knn_weights[idx] * np.exp(self.knn_temperature * (top - top.max(axis=1, keepdims=True)))
+        return (w * self.knn_labels[idx]).sum(axis=1) / np.maximum(w.sum(axis=1), 1e-12)
+
+    def scores(self, questions: Sequence[str], vecs: np.ndarray) -> np.ndarray:
+        """Harmful-request score per question, from the vectors the service already computed."""
+        vecs = self._vecs(questions, vecs)
+        # float64 from here on: thresholds are compared exactly (NumPy would compare a float32 score in float32).
+        linear = _sigmoid((features(questions, vecs) @ self.coef).astype(np.float64) + self.intercept)
+        if self.knn_k == 0:
+            return linear
+        return (linear + self.knn_scores(vecs).astype(np.float64)) / 2.0
+
+    def categories(self, questions: Sequence[str], vecs: np.ndarray) -> list[str]:
+        logits = features(questions, self._vecs(questions, vecs)) @ self.cat_coef.T + self.cat_intercept
+        return [self.cat_names[i] for i in np.argmax(logits, axis=1)]
+
+    def decide_many(self, questions: Sequence[str], vecs: np.ndarray) -> list[ScreenDecision]:
+        """Decisions for a batch: a harm-intent rule or a model score >= threshold refuses."""
+        vecs = self._vecs(questions, vecs)
+        scores = self.scores(questions, vecs)
+        rules = [harm_intent(q) for q in questions]
+        refused = [i for i, (sc, rule) in enumerate(zip(scores, rules, strict=True)) if rule or sc >= self.threshold]
+        cats = self.categories([questions[i] for i in refused], vecs[refused]) if refused else []
+        out = [ScreenDecision(refused=False, score=float(sc)) for sc in scores]
+        for i, cat in zip(refused, cats, strict=True):
+            rule = rules[i]
+            out[i] = ScreenDecision(
+                refused=True,
+                reason="unsafe_request",
+                category=rule or cat,
+                score=1.0 if rule else float(scores[i]),
+                message=SELF_HARM_MESSAGE if rule == "self_harm" else REFUSAL_MESSAGE,
+            )
+        return out
+
+    def decide(self, question: str, qvec: np.ndarray) -> ScreenDecision:
+        """Screen one question with the vector the service already computed (no second encoder call)."""
+        return self.decide_many([question], qvec)[0]
+
+
+def train_screen(
+    shared_dir: Path,
+    out_path: Path,
+    cases_out: Path | None = None,
+    seed: int = 13,
+    embedder: Any = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Train, choose the threshold on validation, write the artefact + report; see app.safety.train."""
+    from app.safety.train import train_screen as _train
+
+    return _train(shared_dir, out_path, cases_out=cases_out, seed=seed, embedder=embedder, progress=progress)

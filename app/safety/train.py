@@ -1,0 +1,432 @@
+"""Train the harmful-request screen (``guideground safety train``): data, splits, model, threshold, report.
+
+Harmful side: the MedSafetyBench training prompts (900) and a seeded sample of the Llama-3
+``med_harm_llama3`` prompts. Benign side: a seeded sample of MedQuAD questions and the clinician-voiced
+``benign_sensitive.jsonl`` (overdose, opioids, sexual health, end of life …), which MedQuAD alone lacks.
+Each source is split 60/20/20 (train/val/test) stratified by category; the threshold is chosen on
+val (rule in ``choose_threshold``), test is only reported, and written out as evaluation cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.errors import ConfigError
+from app.safety.screen import (
+    CATEGORY_PRINCIPLES,
+    FEATURE_SET,
+    SCREEN_FORMAT,
+    RequestScreen,
+    features,
+)
+
+BENIGN_SENSITIVE_FILE = Path(__file__).resolve().parent / "data" / "benign_sensitive.jsonl"
+MSB_FILE = Path("medsafetybench") / "medsafetybench_train.jsonl"
+MED_HARM_DIR = Path("medsafetybench") / "med_harm_llama3"
+MEDQUAD_FILE = Path("medquad") / "medquad_qa.jsonl"
+
+HARMFUL_SOURCES = ("msb_train", "med_harm_llama3")
+BENIGN_SOURCES = ("medquad", "benign_sensitive")
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    n_med_harm: int = 4000
+    n_medquad: int = 4000
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+    C: float = 16.0
+    knn_k: int = 10
+    knn_temperature: float = 10.0
+    # Share of the total training weight per source (each class sums to 0.5): the benign side leans
+    # on the clinician-voiced questions, which MedQuAD's "What is X?" cannot stand in for.
+    source_weight: tuple[tuple[str, float], ...] = (
+        ("msb_train", 0.25),
+        ("med_harm_llama3", 0.25),
+        ("medquad", 0.2),
+        ("benign_sensitive", 0.3),
+    )
+    target_recall: float = 0.99
+    max_frr_sensitive: float = 0.03
+    max_frr_medquad: float = 0.01
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    text: str
+    harmful: bool
+    source: str
+    category: str
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _need(path: Path) -> Path:
+    if not path.is_file():
+        raise ConfigError(f"training data not found: {path}", hint="set GUIDEGROUND_DATA__SHARED_DIR to the shared data folder")
+    return path
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(_need(path), encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load_examples(
+    shared_dir: Path, seed: int, params: TrainParams, benign_file: Path = BENIGN_SENSITIVE_FILE
+) -> tuple[list[Example], dict[str, str]]:
+    """All examples (deduplicated across sources, harmful first) and a sha256 per input file."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    out: list[Example] = []
+    hashes: dict[str, str] = {}
+
+    def add(ex: Example) -> bool:
+        key = _norm(ex.text)
+        if not key or key in seen:
+            return False
+        seen.add(key)
+        out.append(ex)
+        return True
+
+    msb = shared_dir / MSB_FILE
+    hashes[str(MSB_FILE)] = _file_hash(_need(msb))
+    for r in _read_jsonl(msb):
+        add(Example(str(r["id"]), r["prompt"].strip(), True, "msb_train", f"category_{int(r['category'])}"))
+
+    harm_pool: dict[str, list[Example]] = {}
+    for n in range(1, 10):
+        path = shared_dir / MED_HARM_DIR / f"category_{n}.txt"
+        hashes[str(MED_HARM_DIR / path.name)] = _file_hash(_need(path))
+        with open(path, encoding="utf-8") as f:
+            harm_pool[f"category_{n}"] = [
+                Example(f"medharm-c{n}-{i}", line.strip(), True, "med_harm_llama3", f"category_{n}")
+                for i, line in enumerate(f)
+                if line.strip()
+            ]
+    per_cat = params.n_med_harm // len(harm_pool)
+    for cat in sorted(harm_pool):
+        pool = harm_pool[cat][:]
+        rng.shuffle(pool)
+        taken = 0
+        for ex in pool:
+            if taken >= per_cat:
+                break
+            taken += add(ex)
+
+    mq = shared_dir / MEDQUAD_FILE
+    hashes[str(MEDQUAD_FILE)] = _file_hash(_need(mq))
+    mq_rows = _read_jsonl(mq)
+    rng.shuffle(mq_rows)
+    taken = 0
+    for r in mq_rows:
+        if taken >= params.n_medquad:
+            break
+        taken += add(Example(str(r["id"]), r["question"].strip(), False, "medquad", str(r.get("qtype") or "other")))
+
+    hashes[f"app/safety/data/{benign_file.name}"] = _file_hash(_need(benign_file))
+    for r in _read_jsonl(benign_file):
+        add(Example(str(r["id"]), r["question"].strip(), False, "benign_sensitive", str(r["category"])))
+    return out, hashes
+
+
+def split_examples(examples: Sequence[Example], seed: int, params: TrainParams) -> dict[str, list[Example]]:
+    """Per source, per category: shuffle and cut val/test/train (rare categories fall into train first)."""
+    rng = random.Random(seed + 1)
+    groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
+    for ex in examples:
+        groups[(ex.source, ex.category)].append(ex)
+    splits: dict[str, list[Example]] = {s: [] for s in SPLITS}
+    for key in sorted(groups):
+        items = groups[key][:]
+        rng.shuffle(items)
+        n = len(items)
+        n_val = int(round(n * params.val_fraction)) if n >= 5 else 0
+        n_test = int(round(n * params.test_fraction)) if n >= 5 else 0
+        splits["val"] += items[:n_val]
+        splits["test"] += items[n_val : n_val + n_test]
+        splits["train"] += items[n_val + n_test :]
+    return splits
+
+
+def _weights(examples: Sequence[Example], params: TrainParams) -> np.ndarray:
+    share = dict(params.source_weight)
+    counts = Counter(ex.source for ex in examples)
+    w = np.array([share[ex.source] / counts[ex.source] for ex in examples], dtype=np.float64)
+    return w * len(examples) / w.sum()
+
+
+def frr(scores: np.ndarray, threshold: float) -> float:
+    return float(np.mean(scores >= threshold)) if len(scores) else 0.0
+
+
+def choose_threshold(harm: np.ndarray, sensitive: np.ndarray, medquad: np.ndarray, params: TrainParams) -> dict[str, Any]:
+    """The threshold rule (validation split only; a question is refused when score >= threshold).
+
+    1. t_recall = the highest threshold that still refuses >= target_recall of the harmful val prompts
+       (the score of the ceil(target * n)-th highest harmful prompt).
+    2. If the false-refusal rates at t_recall are within the limits (benign_sensitive <= 3 %,
+       MedQuAD <= 1 %), use t_recall. Otherwise false refusals win: use the lowest threshold that
+       meets both limits, and report the recall it reaches (rule "false_refusal_limit").
+    """
+    hs = np.sort(harm)[::-1]
+    k = max(1, int(np.ceil(params.target_recall * len(hs))))
+    t_recall = float(hs[k - 1])
+
+    def within(t: float) -> bool:
+        return frr(sensitive, t) <= params.max_frr_sensitive and frr(medquad, t) <= params.max_frr_medquad
+
+    if within(t_recall):
+        threshold, rule = t_recall, "recall_target"
+    else:
+        above = np.unique(np.concatenate([sensitive, medquad, harm]))
+        above = above[above > t_recall]
+        ceiling = float(np.nextafter(max(t_recall, float(above.max()) if len(above) else t_recall), np.inf))
+        threshold = next((float(t) for t in above if within(float(t))), ceiling)
+        rule = "false_refusal_limit"
+    return {
+        "threshold": threshold,
+        "rule": rule,
+        "t_recall": t_recall,
+        "val_recall_at_threshold": round(float(np.mean(harm >= threshold)), 4),
+        "target_recall": params.target_recall,
+        "max_frr_benign_sensitive": params.max_frr_sensitive,
+        "max_frr_medquad": params.max_frr_medquad,
+    }
+
+
+def evaluate(split: Sequence[Example], refused: np.ndarray, cats: Sequence[str]) -> dict[str, Any]:
+    """Recall per harmful source, false refusals per benign source (and benign_sensitive category)."""
+    by_source: dict[str, dict[str, Any]] = {}
+    for source in HARMFUL_SOURCES + BENIGN_SOURCES:
+        idx = [i for i, ex in enumerate(split) if ex.source == source]
+        if not idx:
+            continue
+        key = "recall" if source in HARMFUL_SOURCES else "false_refusal_rate"
+        entry: dict[str, Any] = {"n": len(idx), key: round(float(np.mean(refused[idx])), 4)}
+        if source == "benign_sensitive":
+            per: dict[str, list[bool]] = defaultdict(list)
+            for i in idx:
+                per[split[i].category].append(bool(refused[i]))
+            entry["by_category"] = {
+                c: {"n": len(v), "false_refusal_rate": round(float(np.mean(v)), 4), "refused": int(sum(v))}
+                for c, v in sorted(per.items())
+            }
+            entry["refused_examples"] = [split[i].text for i in idx if refused[i]][:20]
+        if source == "medquad":
+            entry["refused_examples"] = [split[i].text for i in idx if refused[i]][:20]
+        by_source[source] = entry
+    harm_idx = [i for i, ex in enumerate(split) if ex.harmful]
+    cat_acc = float(np.mean([cats[i] == split[i].category for i in harm_idx])) if harm_idx else 0.0
+    return {
+        "harmful_recall": round(float(np.mean(refused[harm_idx])), 4) if harm_idx else None,
+        "missed_harmful_examples": [split[i].text for i in harm_idx if not refused[i]][:20],
+        "category_accuracy": round(cat_acc, 4),
+        "by_source": by_source,
+    }
+
+
+def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, C: float, seed: int) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=C, max_iter=2000, random_state=seed)
+    model.fit(x, y, sample_weight=w)
+    return model
+
+
+def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode) as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def report_path(out_path: Path) -> Path:
+    return out_path.with_name(f"{out_path.stem}.report.json")
+
+
+def write_cases(path: Path, test: Sequence[Example]) -> int:
+    lines = [
+        json.dumps(
+            {
+                "id": f"safety-{ex.id}",
+                "question": ex.text,
+                "expected": "refuse" if ex.harmful else "answer",
+                "tags": ["safety", ex.source, ex.category],
+            },
+            ensure_ascii=False,
+        )
+        for ex in test
+    ]
+    _atomic_write(path, lambda f: f.write("\n".join(lines) + "\n"), mode="w")
+    return len(lines)
+
+
+def _embed(embedder: Any, texts: Sequence[str], progress: Callable[[str, int, int], None] | None) -> np.ndarray:
+    parts, batch = [], 256
+    for start in range(0, len(texts), batch):
+        parts.append(embedder.embed(list(texts[start : start + batch])))
+        if progress:
+            progress("embed", min(start + batch, len(texts)), len(texts))
+    return np.vstack(parts).astype(np.float32)
+
+
+def _fit_screen(
+    train: Sequence[Example], vecs: np.ndarray, embedder: Any, params: TrainParams, seed: int
+) -> RequestScreen:
+    """Linear model + kNN memory over the train split, and the category model over its harmful rows."""
+    x = features([ex.text for ex in train], vecs)
+    y = np.array([ex.harmful for ex in train], dtype=int)
+    w = _weights(train, params)
+    clf = _fit(x, y, w, params.C, seed)
+    harmful = y == 1
+    cat_clf = _fit(x[harmful], np.array([ex.category for ex, h in zip(train, harmful, strict=True) if h]), np.ones(int(harmful.sum())), 1.0, seed)
+    return RequestScreen(
+        coef=clf.coef_[0],
+        intercept=float(clf.intercept_[0]),
+        threshold=0.5,
+        cat_coef=cat_clf.coef_,
+        cat_intercept=cat_clf.intercept_,
+        cat_names=[str(c) for c in cat_clf.classes_],
+        embedder_id=str(embedder.model_id),
+        dim=int(embedder.dim),
+        # float16 halves the artefact; on unit vectors the rounding moves a cosine by ~1e-3.
+        knn_vecs=vecs.astype(np.float16),
+        knn_labels=y.astype(np.int8),
+        knn_weights=w.astype(np.float32),
+        knn_k=params.knn_k,
+        knn_temperature=params.knn_temperature,
+    )
+
+
+def save_screen(screen: RequestScreen, path: Path) -> None:
+    """Write the artefact atomically (temp file + os.replace); loadable with allow_pickle=False."""
+    arrays: dict[str, Any] = {
+        "format": np.array(SCREEN_FORMAT),
+        "feature_set": np.array(FEATURE_SET),
+        "version": np.array(screen.version),
+        "coef": screen.coef,
+        "intercept": np.array(screen.intercept),
+        "threshold": np.array(screen.threshold),
+        "cat_coef": screen.cat_coef,
+        "cat_intercept": screen.cat_intercept,
+        "cat_names": np.array(screen.cat_names),
+        "knn_vecs": screen.knn_vecs.astype(np.float16),
+        "knn_labels": screen.knn_labels.astype(np.int8),
+        "knn_weights": screen.knn_weights,
+        "knn_k": np.array(screen.knn_k),
+        "knn_temperature": np.array(screen.knn_temperature),
+        "embedder_id": np.array(screen.embedder_id),
+        "embedder_dim": np.array(screen.dim),
+        "seed": np.array(int(screen.meta.get("seed", -1))),
+        "data_hashes": np.array(json.dumps(screen.meta.get("data_hashes", {}), sort_keys=True)),
+        "meta": np.array(json.dumps(screen.meta, sort_keys=True)),
+    }
+    _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+
+
+def train_screen(
+    shared_dir: Path,
+    out_path: Path,
+    cases_out: Path | None = None,
+    seed: int = 13,
+    embedder: Any = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    params: TrainParams | None = None,
+    benign_file: Path = BENIGN_SENSITIVE_FILE,
+) -> dict[str, Any]:
+    """Train on the train split, pick the threshold on val, report val and test; returns the report."""
+    params = params or TrainParams()
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    shared_dir, out_path = Path(shared_dir), Path(out_path)
+    examples, hashes = load_examples(shared_dir, seed, params, benign_file)
+    splits = split_examples(examples, seed, params)
+    if embedder is None:
+        from ingest.embed import get_embedder
+
+        embedder = get_embedder()
+    all_vecs = _embed(embedder, [ex.text for ex in examples], progress)
+    row = {(ex.source, ex.id): i for i, ex in enumerate(examples)}
+    t_embed = time.perf_counter() - t0
+
+    def vecs(split: Sequence[Example]) -> np.ndarray:
+        return all_vecs[[row[(ex.source, ex.id)] for ex in split]]
+
+    screen = _fit_screen(splits["train"], vecs(splits["train"]), embedder, params, seed)
+    if progress:
+        progress("fit", 1, 1)
+    val, test = splits["val"], splits["test"]
+    val_scores = screen.scores([ex.text for ex in val], vecs(val))
+    src = np.array([ex.source for ex in val])
+    choice = choose_threshold(
+        val_scores[np.isin(src, HARMFUL_SOURCES)], val_scores[src == "benign_sensitive"], val_scores[src == "medquad"], params
+    )
+    screen.threshold = choice["threshold"]
+
+    def outcome(split: Sequence[Example]) -> dict[str, Any]:
+        qs, v = [ex.text for ex in split], vecs(split)
+        refused = np.array([d.refused for d in screen.decide_many(qs, v)], dtype=bool)
+        return evaluate(split, refused, screen.categories(qs, v))
+
+    identity = {"hashes": hashes, "seed": seed, "params": asdict(params), "format": SCREEN_FORMAT, "features": FEATURE_SET}
+    screen.version = "screen-" + hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    screen.meta = {"created_at": created, "seed": seed, "data_hashes": hashes, "threshold_rule": choice["rule"]}
+    report: dict[str, Any] = {
+        "version": screen.version,
+        "format": SCREEN_FORMAT,
+        "feature_set": FEATURE_SET,
+        "created_at": created,
+        "seed": seed,
+        "embedder": {"model_id": screen.embedder_id, "dim": screen.dim},
+        "params": asdict(params),
+        "data_hashes": hashes,
+        "counts": {s: dict(Counter(ex.source for ex in splits[s])) for s in SPLITS},
+        "threshold": choice,
+        "val": outcome(val),
+        "test": outcome(test),
+        "category_names": {c: CATEGORY_PRINCIPLES.get(c, c) for c in screen.cat_names},
+        "artifact": str(out_path),
+        "cases_out": str(cases_out) if cases_out else None,
+    }
+    save_screen(screen, out_path)
+    if cases_out is not None:
+        report["n_cases"] = write_cases(Path(cases_out), test)
+    # CPU seconds (all threads) next to wall time: on a shared machine wall time says little.
+    report["timings_s"] = {
+        "embed": round(t_embed, 2),
+        "total": round(time.perf_counter() - t0, 2),
+        "cpu_total": round(time.process_time() - cpu0, 2),
+    }
+    _atomic_write(report_path(out_path), lambda f: f.write(json.dumps(report, indent=2) + "\n"), mode="w")
+    return report
