@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 INDEX ?= indexes/default
 SCREEN := var/safety/screen.npz
 
-.PHONY: setup run serve index screen calibrate test test-fast lint typecheck bench eval clean
+.PHONY: setup run serve index screen calibrate test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 2; }

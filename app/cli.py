@@ -324,6 +324,7 @@ def safety_train(
     out_path: Annotated[Path | None, typer.Option("--out", help="Artefact path (default: settings safety.screen_file).")] = None,
     cases_out: Annotated[Path | None, typer.Option("--cases-out", help="Write the held-out test split as eval cases (JSONL).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed for sampling and splits.")] = 13,
+    shared_dir: Annotated[Path | None, typer.Option("--shared-dir", help="Shared data (default: settings data.shared_dir).")] = None,
     as_json: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
@@ -333,7 +334,7 @@ def safety_train(
     def run() -> None:
         s = _settings()
         with _progress(not quiet and not as_json) as cb:
-            report = train_screen(s.data.shared_dir, out_path or s.safety.screen_file, cases_out, seed=seed, progress=cb)
+            report = train_screen(shared_dir or s.data.shared_dir, out_path or s.safety.screen_file, cases_out, seed=seed, progress=cb)
         if as_json:
             _print_json(report)
         elif not quiet:

@@ -33,9 +33,9 @@ def test_model_roundtrip_and_probability(tmp_path):
     path = tmp_path / "a.json"
     path.write_text(json.dumps(m.to_json()))
     m2 = AbstainModel.load(path)
-    s = Signals(2.0, 0, 0, 0, 0, 0, 0)
+    s = Signals(2.0, 0, 0, 0, 0, 0, 0, 0)
     assert m2.probability(s) == pytest.approx(1 / (1 + np.exp(-2.0)))
-    assert m2.should_answer(s)[0] and not m2.should_answer(Signals(-2.0, 0, 0, 0, 0, 0, 0))[0]
+    assert m2.should_answer(s)[0] and not m2.should_answer(Signals(-2.0, 0, 0, 0, 0, 0, 0, 0))[0]
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ FEATURES = [
     "agreement",  # Jaccard overlap of the top-5 documents of the two retrievers
     "term_coverage",  # share of the question's terms found in the top passages
     "best_sentence",  # best sentence cosine among the quotable sentences
+    "title_coverage",  # share of the question's terms found in the top passages' titles and headings
 ]
 
 
@@ -38,6 +39,7 @@ class Signals:
     oov_share: float
     best_sentence: float
     bm25_top_norm: float
+    title_coverage: float = 0.0
 
     def vector(self) -> list[float]:
         return [float(getattr(self, f)) for f in FEATURES]

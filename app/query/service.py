@@ -147,7 +147,7 @@ class QueryService:
         if settings.safety.enabled:
             from app.safety.screen import RequestScreen
 
-            screen = RequestScreen.load(settings.safety.screen_file)
+            screen = RequestScreen.load(settings.safety.screen_file, embedder_id=embedder.model_id, dim=embedder.dim)
         return cls(settings, embedder, holder, model, screen)
 
     # ------------------------------------------------------------------ helpers
@@ -194,6 +194,8 @@ class QueryService:
         top_text = " ".join(idx.chunks[c.row].text + " " + idx.chunks[c.row].title for c in cands[:3])
         top_terms = set(_raw_terms(idx, top_text))
         vocab = idx.bm25._vocab
+        heads = " ".join(idx.chunks[c.row].title + " " + " ".join(idx.chunks[c.row].section_path) for c in cands[:3])
+        head_terms = set(_raw_terms(idx, heads))
         d5, b5 = set(res.dense_docs[:5]), set(res.bm25_docs[:5])
         return Signals(
             dense_top=res.dense_top_sim,
@@ -203,6 +205,7 @@ class QueryService:
             oov_share=(sum(t not in vocab for t in q_terms) / len(q_terms)) if q_terms else 1.0,
             best_sentence=max((p.sim for p in pool), default=0.0),
             bm25_top_norm=res.bm25_top_score / max(1, res.n_query_terms),
+            title_coverage=(len(q_terms & head_terms) / len(q_terms)) if q_terms else 0.0,
         )
 
     # ------------------------------------------------------------------ main path
