@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -12,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from app.api.app import create_app
 from app.settings import Settings
-from tests.test_ingest_pipeline import DOCS, write_docs
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO / "evalsets" / "guideline_questions.jsonl"
@@ -33,7 +33,8 @@ def small_index(tmp_path, embedder):
     from ingest.documents import IngestParams
     from ingest.pipeline import run_ingest
 
-    src = write_docs(tmp_path / "src", DOCS)
+    src = tmp_path / "src"
+    shutil.copytree(REPO / "guidelines", src)  # the demo corpus: 10 guidelines, 5 formats
     root = tmp_path / "index"
     run_ingest([src], root, IngestParams(), embedder)
     return src, root
@@ -57,12 +58,12 @@ def check_citations(client: TestClient, body: dict) -> None:
 
 
 def test_answer_contract_and_quote_invariant(client):
-    r = client.post("/v1/query", json={"question": "At what age should average-risk adults start colorectal cancer screening?"})
+    r = client.post("/v1/query", json={"question": "From what age should people at average risk begin colorectal cancer screening?"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) >= {"status", "answer", "reason", "sentences", "citations", "index_version", "timings_ms"}
     assert body["status"] == "answered", body
-    assert "45" in body["answer"] and body["citations"][0]["doc_id"] == "crc"
+    assert "45" in body["answer"] and body["citations"][0]["doc_id"] == "demo-crc-2026"
     assert set(body["timings_ms"]) == {"embed", "retrieve", "answer", "verify", "total"}
     check_citations(client, body)
 
@@ -77,9 +78,12 @@ def test_abstention_returns_passages(client):
 
 
 def test_filters_restrict_documents(client):
-    r = client.post("/v1/query", json={"question": "screening", "filters": {"doc_id": ["flu"]}, "top_k": 5})
+    r = client.post("/v1/query", json={"question": "screening", "filters": {"doc_id": ["demo-imm-2026"]}, "top_k": 5})
     assert r.status_code == 200
-    assert {c["doc_id"] for c in r.json()["citations"]} <= {"flu"}
+    cited = {c["doc_id"] for c in r.json()["citations"]}
+    assert cited and cited <= {"demo-imm-2026"}
+    r = client.post("/v1/query", json={"question": "screening", "filters": {"issuer": ["no such issuer"]}})
+    assert r.json()["status"] == "abstained" and r.json()["citations"] == []
 
 
 @pytest.mark.parametrize(
@@ -117,7 +121,7 @@ def test_ops_endpoints(client):
     m = client.get("/metrics").text
     assert "guideground_queries_total" in m and "guideground_stage_seconds_bucket" in m
     g = client.get("/v1/guidelines").json()
-    assert {d["doc_id"] for d in g["guidelines"]} == {"htn", "crc", "flu"}
+    assert len(g["guidelines"]) == 10 and "demo-crc-2026" in {d["doc_id"] for d in g["guidelines"]}
     assert client.get("/v1/chunks/nope").status_code == 404
     assert "/v1/query" in client.get("/openapi.json").json()["paths"]
 
@@ -148,15 +152,18 @@ def test_hot_reload_in_flight_query_finishes_on_old_version(small_index, tmp_pat
 
     svc.retriever.retrieve = slow_retrieve  # type: ignore[method-assign]
     result = {}
-    t = threading.Thread(target=lambda: result.setdefault("r", svc.answer(QueryRequest(question="colonoscopy interval"))))
+    t = threading.Thread(target=lambda: result.setdefault("r", svc.answer(QueryRequest(question="How often should a colonoscopy be repeated?"))))
     t.start()
     assert entered.wait(30)
-    (src / "new.md").write_text("# Statin demo\n\nDemo content, not clinical advice.\n\n## Use\n\nOffer a statin to adults aged 40 to 75 years with a 10-year risk of 10% or more.\n")
+    (src / "statins.md").write_text(
+        "# Statin use for primary prevention (demo)\n\nDemo content, not clinical advice.\n\n## Who should be offered a statin\n\n"
+        "Offer a statin to adults aged 40 to 75 years with a 10-year cardiovascular risk of 10% or more.\n"
+    )
     run_ingest([src], root, IngestParams(), embedder)
     svc.retriever.retrieve = real  # type: ignore[method-assign]
     time.sleep(0.2)
-    r2 = svc.answer(QueryRequest(question="Who should be offered a statin?"))
-    assert r2.index_version != v1 and any(c.doc_id == "new" for c in r2.citations)
+    r2 = svc.answer(QueryRequest(question="Which adults should be offered a statin for primary prevention?"))
+    assert r2.index_version != v1 and any(c.doc_id == "statins" for c in r2.citations)
     gate.set()
     t.join(30)
     assert result["r"].index_version == v1
@@ -189,7 +196,7 @@ def test_cli_ask_json_is_exactly_the_api_response(small_index, tmp_path, client)
     import sys
 
     _, root = small_index
-    q = "How often should colonoscopy be repeated?"
+    q = "From what age should people at average risk begin colorectal cancer screening?"
     env = dict(os.environ, GUIDEGROUND_DATABASE__URL=f"sqlite:///{tmp_path / 'cli.db'}")
     proc = subprocess.run(
         [sys.executable, "-m", "app.cli", "ask", q, "--index", str(root), "--json"],

@@ -8,8 +8,6 @@ from app.query.conflicts import SentenceView, facts, find_conflict
 from app.query.schemas import QueryRequest
 from app.query.service import QueryService
 from app.settings import Settings
-from ingest.documents import IngestParams
-from ingest.pipeline import run_ingest
 
 
 def test_facts_extracts_typed_numbers():
@@ -32,34 +30,26 @@ def test_find_conflict_needs_different_docs_same_item_disjoint_numbers():
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, embedder):
+def service(demo_index, embedder, tmp_path_factory):
+    root, _ = demo_index
     tmp = tmp_path_factory.mktemp("conflict")
-    src = tmp / "src"
-    src.mkdir()
-    (src / "north.md").write_text(
-        "# Breast cancer screening (North Demo Task Force)\n\nDemo content, not clinical advice.\n\n## Recommendation\n\n"
-        "The task force recommends biennial screening mammography for women aged 40 to 74 years at average risk.\n"
-    )
-    (src / "south.md").write_text(
-        "# Breast cancer screening (South Demo College)\n\nDemo content, not clinical advice.\n\n## Recommendation\n\n"
-        "The college recommends screening mammography every 2 years for average-risk women starting at age 50.\n"
-    )
-    (src / "crc.md").write_text(
-        "# Colorectal cancer screening demo\n\nDemo content, not clinical advice.\n\n## Who\n\n"
-        "Screen average-risk adults aged 45 to 75 years for colorectal cancer with colonoscopy every 10 years.\n"
-    )
-    run_ingest([src], tmp / "index", IngestParams(), embedder)
     s = Settings(safety={"enabled": False}, database={"url": f"sqlite:///{tmp}/a.db"})
-    return QueryService.from_settings(s, index_dir=tmp / "index", embedder=embedder)
+    return QueryService.from_settings(s, index_dir=root, embedder=embedder)
 
 
 def test_conflicting_guidelines_abstain_with_both_passages(service):
-    r = service.answer(QueryRequest(question="At what age should average-risk women start screening mammography?"))
+    # demo corpus: the North task force starts at 40, the South college at 50
+    r = service.answer(QueryRequest(question="At what age should a woman at average risk begin having screening mammograms?"))
     assert r.status == "abstained" and r.reason == "conflicting_evidence", r
-    assert {c.doc_id for c in r.citations} == {"north", "south"}
+    assert {c.doc_id for c in r.citations} == {"demo-breast-north-2026", "demo-breast-south-2026"}
     assert any("40" in c.quote for c in r.citations) and any("50" in c.quote for c in r.citations)
 
 
+def test_same_interval_in_both_is_not_a_conflict(service):
+    r = service.answer(QueryRequest(question="How often should average-risk women have a mammogram?"))
+    assert r.reason != "conflicting_evidence", r
+
+
 def test_without_conflict_the_question_is_answered(service):
-    r = service.answer(QueryRequest(question="At what age should colorectal cancer screening start?"))
+    r = service.answer(QueryRequest(question="From what age should people at average risk begin colorectal cancer screening?"))
     assert r.status == "answered" and "45" in (r.answer or "")
