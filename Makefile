@@ -46,9 +46,11 @@ lint: setup
 	$(BIN)/ruff check app ingest tests bench
 	$(BIN)/mypy
 
-bench: setup
+bench: setup screen
 	$(BIN)/python bench/ingest_bench.py
-	$(BIN)/python bench/query_bench.py
+	$(BIN)/python bench/retrieval_bench.py
+	$(BIN)/guideground ingest ../shared/data/guidelines --index var/bench/shared-index --quiet
+	$(BIN)/python bench/query_bench.py --index var/bench/shared-index
 
 clean:
 	rm -rf $(VENV) var indexes/default .pytest_cache
