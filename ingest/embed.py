@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -27,6 +27,20 @@ class Embedder(Protocol):
     dim: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class SpanEmbedder(Embedder, Protocol):
+    """An embedder that can also pool character spans of a text from the same encoder pass.
+
+    `embed_spans(texts, spans)` returns the texts' own vectors (identical to `embed`) and, per
+    text, one vector per (start, end) span: the normalized mean of the contextual token vectors
+    inside that span ("late chunking"). A span with no tokens (beyond truncation) gets a zero row.
+    """
+
+    def embed_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
 
 def _model_path(model_id: str) -> str:
@@ -77,6 +91,43 @@ class SentenceTransformerEmbedder:
                 show_progress_bar=False,
             )
         return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def embed_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One encoder pass per text; text vector = mean of all tokens (as `embed`), span vectors pooled."""
+        import torch
+
+        n = len(texts)
+        text_vecs = np.zeros((n, self.dim), dtype=np.float32)
+        span_vecs = [np.zeros((len(sp), self.dim), dtype=np.float32) for sp in spans]
+        tok = self._model.tokenizer
+        bert: Any = self._model[0].auto_model  # the Transformer module's Hugging Face model
+        bs = self.params.batch_size
+        with self._lock, torch.inference_mode():
+            for b in range(0, n, bs):
+                batch = list(texts[b : b + bs])
+                enc = tok(batch, padding=True, truncation=True, max_length=self.max_seq_length,
+                          return_offsets_mapping=True, return_tensors="pt")
+                offsets = enc.pop("offset_mapping").numpy()
+                hidden = bert(**enc).last_hidden_state.numpy()
+                mask = enc["attention_mask"].numpy().astype(np.float32)
+                pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+                text_vecs[b : b + len(batch)] = pooled
+                for j in range(len(batch)):
+                    sp = spans[b + j]
+                    if not sp:
+                        continue
+                    starts, ends = offsets[j, :, 0], offsets[j, :, 1]
+                    real = (ends > starts) & (mask[j] > 0)
+                    lo = np.asarray([a for a, _ in sp])[:, None]
+                    hi = np.asarray([z for _, z in sp])[:, None]
+                    w = (real[None, :] & (starts[None, :] < hi) & (ends[None, :] > lo)).astype(np.float32)
+                    span_vecs[b + j] = w @ hidden[j]
+        for arr in [text_vecs, *span_vecs]:
+            norms = np.linalg.norm(arr, axis=1, keepdims=True)
+            np.divide(arr, norms, out=arr, where=norms > 0)
+        return text_vecs, span_vecs
 
     def count_tokens(self, text: str) -> int:
         return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])

@@ -1,10 +1,12 @@
 """Ingest pipeline: collect → sniff → parse → chunk → flag → embed (only what changed) → publish.
 
-Dense vectors: every chunk sentence is encoded once; the chunk vector is the normalized mean of
-its sentence vectors plus one vector for its context (title + nearest headings). The extractive
-answerer reuses the sentence vectors at query time, so a query costs one encoder call. Measured
-against encoding whole chunks on MedQuAD: same recall@5, slightly higher MRR, same encoder cost
-(docs/benchmarks.md).
+Dense vectors ("late chunking", the default): each chunk's embedding text (title and nearest
+headings, then the chunk) is encoded once; the chunk vector is the model's own mean-pooled
+embedding and each sentence vector pools the same pass's contextual token vectors inside the
+sentence's span. The extractive answerer reuses the sentence vectors at query time, so a query
+costs one encoder call and ingest costs one encoder call per chunk. The older scheme (every
+sentence encoded on its own, chunk vector = their normalized mean) stays selectable with
+`ingest.embedding.pooling = "sentences"`; docs/benchmarks.md compares the two.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 from ingest.bm25 import Bm25Index, Bm25Params
 from ingest.chunk import chunk_document, embedding_text
 from ingest.documents import Chunk, IngestParams, sha256_bytes
-from ingest.embed import Embedder
+from ingest.embed import Embedder, SpanEmbedder
 from ingest.errors import GuidegroundError, UsageError
 from ingest.injection import is_instruction_like
 from ingest.parse import parse_document, read_sidecar
@@ -109,7 +111,7 @@ def _params_fingerprint(params: IngestParams, embedder: Embedder) -> dict[str, A
         "embedder": {"model_id": embedder.model_id, "dim": embedder.dim},
         "bm25": Bm25Params().model_dump(),
         "pdf_parser": params.pdf_parser,
-        "dense": "mean(sentences)+context-v1",
+        "dense": {"late": "late-chunking-v1", "sentences": "mean(sentences)+context-v1"}[params.embedding.pooling],
     }
 
 
@@ -235,7 +237,10 @@ def _run_locked(files, index_root: Path, params: IngestParams, embedder: Embedde
     t = time.perf_counter()
     new_ids = {c.chunk_id for c in new_chunks}
     to_embed = [c for c in all_chunks if c.chunk_id in new_ids]
-    vecs_new, sent_new, n_texts = embed_chunks(to_embed, embedder, progress)
+    if params.embedding.pooling == "late" and isinstance(embedder, SpanEmbedder):
+        vecs_new, sent_new, n_texts = embed_chunks_late(to_embed, embedder, progress)
+    else:
+        vecs_new, sent_new, n_texts = embed_chunks(to_embed, embedder, progress)
     timings["embed_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -293,6 +298,42 @@ def chunk_sentence_texts(c: Chunk) -> list[str]:
 
 def context_text(c: Chunk) -> str:
     return embedding_text(c).split("\n", 1)[0]
+
+
+def embed_chunks_late(
+    chunks: list[Chunk], embedder: SpanEmbedder, progress: Progress | None = None, batch: int = 256
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
+    """One encoder pass per chunk over its embedding text; sentence vectors pooled from its tokens.
+
+    Sentences cut off by the encoder's truncation are encoded on their own (rare: chunks are sized
+    to the token budget). Returns chunk vectors, sentence blocks and the number of texts encoded.
+    """
+    texts = [embedding_text(c) for c in chunks]
+    spans: list[list[tuple[int, int]]] = []
+    for c, t in zip(chunks, texts, strict=True):
+        off = len(t) - len(c.text)
+        spans.append([(off + s.start, off + s.end) for s in c.sentences] or [(off, off + len(c.text))])
+    order = sorted(range(len(texts)), key=lambda k: -len(texts[k]))  # similar lengths batch together
+    vec_by_id: dict[str, np.ndarray] = {}
+    sent_by_id: dict[str, np.ndarray] = {}
+    missing: list[tuple[str, int, str]] = []
+    for b in range(0, len(order), batch):
+        idx = order[b : b + batch]
+        vecs, blocks = embedder.embed_spans([texts[k] for k in idx], [spans[k] for k in idx])
+        for k, v, block in zip(idx, vecs, blocks, strict=True):
+            c = chunks[k]
+            vec_by_id[c.chunk_id] = v
+            sent_by_id[c.chunk_id] = block
+            for si in map(int, np.flatnonzero(~block.any(axis=1))):
+                a, z = spans[k][si]
+                missing.append((c.chunk_id, si, texts[k][a:z]))
+        if progress:
+            progress("embed", min(b + batch, len(order)), len(order))
+    if missing:
+        fallback = embedder.embed([m[2] for m in missing])
+        for (cid, si, _), v in zip(missing, fallback, strict=True):
+            sent_by_id[cid][si] = v
+    return vec_by_id, sent_by_id, len(texts) + len(missing)
 
 
 def embed_chunks(

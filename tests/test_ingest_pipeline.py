@@ -35,6 +35,10 @@ class CountingEmbedder:
         self.texts.extend(texts)
         return self.inner.embed(texts)
 
+    def embed_spans(self, texts, spans):
+        self.texts.extend(texts)
+        return self.inner.embed_spans(texts, spans)
+
 
 def write_docs(folder: Path, docs: dict[str, str]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
@@ -43,17 +47,19 @@ def write_docs(folder: Path, docs: dict[str, str]) -> Path:
     return folder
 
 
-def test_incremental_reindex_embeds_only_the_changed_file(tmp_path, embedder):
+@pytest.mark.parametrize("pooling", ["late", "sentences"])
+def test_incremental_reindex_embeds_only_the_changed_file(tmp_path, embedder, pooling):
     src = write_docs(tmp_path / "src", DOCS)
     root = tmp_path / "index"
+    params = IngestParams(embedding={"pooling": pooling})
     first = CountingEmbedder(embedder)
-    r1 = run_ingest([src], root, IngestParams(), first)
+    r1 = run_ingest([src], root, params, first)
     assert r1.exit_code == 0 and r1.published and len(first.texts) > 0
     idx1 = load_version(root)
 
     (src / "crc.html").write_text(DOCS["crc.html"].replace("every year", "every 1 year, or stool DNA every 3 years"))
     second = CountingEmbedder(embedder)
-    r2 = run_ingest([src], root, IngestParams(), second)
+    r2 = run_ingest([src], root, params, second)
     statuses = {Path(f.path).name: f.status for f in r2.files}
     assert statuses == {"htn.md": "unchanged", "crc.html": "indexed", "flu.txt": "unchanged"}
     idx2 = load_version(root)
@@ -70,13 +76,13 @@ def test_incremental_reindex_embeds_only_the_changed_file(tmp_path, embedder):
 
     # Nothing changed: no encoder call, no new version.
     third = CountingEmbedder(embedder)
-    r3 = run_ingest([src], root, IngestParams(), third)
+    r3 = run_ingest([src], root, params, third)
     assert third.texts == [] and not r3.published and r3.version == idx2.version
 
     # A deleted file is dropped from the next version without re-embedding the rest.
     (src / "flu.txt").unlink()
     fourth = CountingEmbedder(embedder)
-    r4 = run_ingest([src], root, IngestParams(), fourth)
+    r4 = run_ingest([src], root, params, fourth)
     assert fourth.texts == [] and r4.published
     assert {c.doc_id for c in load_version(root).chunks} == {"htn", "crc"}
     assert [f.status for f in r4.files if f.status == "removed"] == ["removed"]
@@ -221,3 +227,21 @@ def _embedding_started(pid: int) -> bool:
         return ticks / os.sysconf("SC_CLK_TCK") > 12.0
     except OSError:
         return False
+
+
+def test_late_pooling_encodes_each_chunk_once_and_fills_truncated_sentences(tmp_path, embedder):
+    long_para = " ".join(f"Statement {i} says the interval is {i} weeks for group {i}." for i in range(60))
+    src = write_docs(tmp_path / "src", {"long.md": "# Long demo\n\nDemo content, not clinical advice.\n\n## Body\n\n" + long_para + "\n"})
+    counter = CountingEmbedder(embedder)
+    # Chunks far over the 256-token budget, so the encoder's truncation cuts sentences off.
+    params = IngestParams(chunking={"target_chars": 3000, "max_chars": 4000})
+    report = run_ingest([src], tmp_path / "index", params, counter)
+    idx = load_version(tmp_path / "index")
+    assert idx.manifest["fingerprint"]["dense"] == "late-chunking-v1"
+    # One text per chunk, plus the sentences the encoder's 256-token truncation cut off.
+    assert report.n_embedded_texts == len(counter.texts) > len(idx.chunks)
+    assert sum(t.startswith("Long demo") for t in counter.texts) == len(idx.chunks)
+    for row in range(len(idx.chunks)):
+        block = idx.sentence_block(row)
+        assert block.shape[0] == max(1, len(idx.chunks[row].sentences))
+        assert np.allclose(np.linalg.norm(block, axis=1), 1.0, atol=1e-4)  # no zero rows survive
