@@ -27,6 +27,10 @@ class RetrievalSettings(_Section):
     dense_k: int = Field(50, ge=1, le=1000, description="Candidates from FAISS before fusion.")
     bm25_k: int = Field(50, ge=1, le=1000, description="Candidates from BM25 before fusion.")
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal rank fusion constant.")
+    bm25_weight: float = Field(
+        0.75, ge=0.0, le=4.0,
+        description="Weighted RRF: a BM25 rank counts this much of a dense rank (tuned with bench/retrieval_bench.py --tune).",
+    )
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrievers used.")
     near_duplicate_threshold: float = Field(
         0.97, ge=0.5, le=1.0, description="Cosine above which a lower-ranked passage is dropped as a near-duplicate."

@@ -35,6 +35,15 @@ class Bm25Index:
         self._stem = _stemmer(params.stemmer)
         self._vocab: dict[str, int] = retriever.vocab_dict
         self.n_docs = int(retriever.scores["num_docs"])
+        self._df: np.ndarray | None = None
+
+    def idf(self, term: str) -> float:
+        """BM25 (Lucene) IDF of a stemmed term; a term no chunk contains gets the maximum."""
+        if self._df is None:
+            self._df = np.diff(np.asarray(self._retriever.scores["indptr"]))
+        tid = self._vocab.get(term)
+        df = int(self._df[tid]) if tid is not None and tid < len(self._df) else 0
+        return float(np.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5)))
 
     @classmethod
     def build(cls, texts: list[str], params: Bm25Params | None = None) -> Bm25Index:

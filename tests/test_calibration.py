@@ -51,3 +51,18 @@ def test_calibration_run_separates_answerable_from_removed(tmp_path, embedder, s
     assert t["answer_rate_answerable"] >= 0.85 and t["abstain_rate_unanswerable"] >= 0.85
     model = AbstainModel.load(out)
     assert model.meta["report"]["dataset"]["n_docs_indexed"] == 150
+
+
+def test_bm25_idf_weighs_rare_terms_and_unseen_terms_most():
+    from ingest.bm25 import Bm25Index
+
+    texts = ["aspirin dose for adults", "aspirin in children", "aspirin and bleeding", "warfarin monitoring"]
+    b = Bm25Index.build(texts)
+    def stem(w: str) -> str:
+        return b._stem([w])[0] if b._stem else w
+
+    common, rare, unseen = b.idf(stem("aspirin")), b.idf(stem("warfarin")), b.idf("zzzunseen")
+    assert 0 < common < rare < unseen
+    # Lucene BM25 IDF from the document frequency: ln(1 + (N - df + 0.5) / (df + 0.5))
+    assert rare == pytest.approx(np.log(1 + (4 - 1 + 0.5) / 1.5))
+    assert unseen == pytest.approx(np.log(1 + 4.5 / 0.5))

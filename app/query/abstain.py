@@ -22,12 +22,18 @@ from app.errors import ConfigError
 # 3-document index makes every question look out of vocabulary).
 FEATURES = [
     "dense_top",  # cosine of the best passage (dense)
-    "rrf_top",  # fused score of the best passage, scaled to [0, 2]
+    "rrf_top",  # fused score of the best passage, scaled to [0, 1 + bm25_weight]
     "agreement",  # Jaccard overlap of the top-5 documents of the two retrievers
     "term_coverage",  # share of the question's terms found in the top passages
     "best_sentence",  # best sentence cosine among the quotable sentences
     "title_coverage",  # share of the question's terms found in the top passages' titles and headings
+    "idf_coverage",  # IDF-weighted share of the question's terms found in the top passages (text + headings)
+    "missing_idf",  # the rarest absent question term's IDF, over the largest possible IDF (0 = none absent)
 ]
+
+
+# Recorded with every decision (and in calibration dumps) but not necessarily in the model.
+EXTRA = ["oov_share", "bm25_top_norm"]
 
 
 @dataclass
@@ -40,12 +46,14 @@ class Signals:
     best_sentence: float
     bm25_top_norm: float
     title_coverage: float = 0.0
+    idf_coverage: float = 0.0
+    missing_idf: float = 0.0
 
     def vector(self) -> list[float]:
         return [float(getattr(self, f)) for f in FEATURES]
 
     def as_dict(self) -> dict[str, float]:
-        names = [*FEATURES, "oov_share", "bm25_top_norm"]
+        names = [*dict.fromkeys([*FEATURES, *EXTRA])]
         return {f: round(float(getattr(self, f)), 4) for f in names}
 
 

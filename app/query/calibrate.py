@@ -135,7 +135,7 @@ def calibrate(
     rng.shuffle(neg)
     half = max_questions // 2
     cases = pos[:half] + neg[:half]
-    X, y, correct = [], [], []
+    X, y, correct, dump = [], [], [], []
     svc.cache.size = max(svc.cache.size, len(cases))
     for c, v in zip(cases, embedder.embed([c["question"] for c in cases]), strict=True):  # one batched encode
         svc.cache.put(c["question"], v)
@@ -145,8 +145,12 @@ def calibrate(
         y.append(1 if c["expected"] == "answer" else 0)
         docs = [idx.chunks[cd.row].doc_id for cd in res.candidates[: settings.retrieval.top_k]]
         correct.append(1 if (c["expected"] == "answer" and set(c["gold_doc_ids"]) & set(docs)) else 0)
+        dump.append({"question": c["question"], "expected": c["expected"], "gold_in_top": correct[-1], "signals": sig.as_dict()})
         if progress:
             progress("signals", i + 1, len(cases))
+    # Every signal of every question, for studying new features without re-running retrieval.
+    with open(work_dir / "signals.jsonl", "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(d) + "\n" for d in dump)
     Xa, ya, ca = np.array(X), np.array(y), np.array(correct)
     perm = np.random.default_rng(seed).permutation(len(ya))
     fit_idx, test_idx = [], []

@@ -103,8 +103,12 @@ def citable_mask(index: LoadedIndex) -> np.ndarray:
 
 
 class HybridRetriever:
-    def __init__(self, dense_k: int = 50, bm25_k: int = 50, rrf_k: int = 60, mode: str = "hybrid", near_dup: float = 0.97) -> None:
+    def __init__(
+        self, dense_k: int = 50, bm25_k: int = 50, rrf_k: int = 60, mode: str = "hybrid", near_dup: float = 0.97,
+        bm25_weight: float = 1.0,
+    ) -> None:
         self.dense_k, self.bm25_k, self.rrf_k, self.mode, self.near_dup = dense_k, bm25_k, rrf_k, mode, near_dup
+        self.bm25_weight = bm25_weight  # weighted RRF: a BM25 rank counts this much of a dense rank
 
     def dense(self, index: LoadedIndex, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         import faiss
@@ -151,7 +155,7 @@ class HybridRetriever:
             for rank, (row, sc) in enumerate(zip(b_ids.tolist(), b_scores.tolist(), strict=True)):
                 c = cands.setdefault(int(row), Candidate(int(row), 0.0))
                 c.bm25_score, c.bm25_rank = float(sc), rank
-                c.score += 1.0 / (self.rrf_k + rank + 1)
+                c.score += (self.bm25_weight if self.mode == "hybrid" else 1.0) / (self.rrf_k + rank + 1)
         ordered = sorted(cands.values(), key=lambda c: (-c.score, c.row))
         # Dense similarity for BM25-only candidates (cheap: one dot product each) feeds abstention.
         for c in ordered[: max(k * 2, 10)]:

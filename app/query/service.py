@@ -135,7 +135,7 @@ class QueryService:
         self.screen = screen
         self.checker = checker or get_support_checker()
         r = settings.retrieval
-        self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold)
+        self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight)
         self.cache = _LRU(r.query_cache_size)
 
     @classmethod
@@ -197,6 +197,11 @@ class QueryService:
         heads = " ".join(idx.chunks[c.row].title + " " + " ".join(idx.chunks[c.row].section_path) for c in cands[:3])
         head_terms = set(_raw_terms(idx, heads))
         d5, b5 = set(res.dense_docs[:5]), set(res.bm25_docs[:5])
+        # IDF-weighted coverage: a missing disease or drug name weighs more than a missing "treatment".
+        idf = {t: idx.bm25.idf(t) for t in q_terms}
+        max_idf = float(np.log(1.0 + (idx.bm25.n_docs + 0.5) / 0.5)) or 1.0
+        seen = top_terms | head_terms
+        missing = [idf[t] for t in q_terms if t not in seen]
         return Signals(
             dense_top=res.dense_top_sim,
             rrf_top=(top.score * (self.settings.retrieval.rrf_k + 1)) if top else 0.0,
@@ -206,6 +211,8 @@ class QueryService:
             best_sentence=max((p.sim for p in pool), default=0.0),
             bm25_top_norm=res.bm25_top_score / max(1, res.n_query_terms),
             title_coverage=(len(q_terms & head_terms) / len(q_terms)) if q_terms else 0.0,
+            idf_coverage=(sum(idf[t] for t in q_terms if t in seen) / sum(idf.values())) if q_terms else 0.0,
+            missing_idf=(max(missing, default=0.0) / max_idf),
         )
 
     # ------------------------------------------------------------------ main path
