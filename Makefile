@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-$(SCREEN): $(STAMP)
+$(SCREEN): $(STAMP) app/safety/data/benign_sensitive.jsonl app/safety/train.py app/safety/screen.py
 	$(BIN)/guideground safety train --out $(SCREEN)
 
 screen: $(SCREEN)

@@ -223,3 +223,25 @@ def test_training_report_and_cases_format(trained: tuple[dict, Path, Path]) -> N
         assert case["tags"][0] == "safety" and len(case["tags"]) == 3
         test_ids.add(case["id"])
     assert len(test_ids) == report["n_cases"] == sum(report["counts"]["test"].values())
+
+
+def test_training_report_gives_recall_per_harm_category_and_false_refusals_per_benign_category():
+    import numpy as np
+
+    from app.safety.train import Example, evaluate
+
+    split = [
+        Example("h1", "harm a", True, "msb_train", "category_1"),
+        Example("h2", "harm b", True, "med_harm_llama3", "category_1"),
+        Example("h3", "harm c", True, "msb_train", "category_2"),
+        Example("b1", "benign a", False, "benign_sensitive", "naloxone"),
+        Example("b2", "benign b", False, "benign_sensitive", "naloxone"),
+    ]
+    refused = np.array([True, False, True, True, False])
+    out = evaluate(split, refused, ["category_1"] * 5)
+    assert out["harmful_recall_by_category"] == {
+        "category_1": {"n": 2, "recall": 0.5, "missed": 1},
+        "category_2": {"n": 1, "recall": 1.0, "missed": 0},
+    }
+    nal = out["by_source"]["benign_sensitive"]["by_category"]["naloxone"]
+    assert nal == {"n": 2, "false_refusal_rate": 0.5, "refused": 1}

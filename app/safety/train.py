@@ -243,8 +243,15 @@ def evaluate(split: Sequence[Example], refused: np.ndarray, cats: Sequence[str])
         by_source[source] = entry
     harm_idx = [i for i, ex in enumerate(split) if ex.harmful]
     cat_acc = float(np.mean([cats[i] == split[i].category for i in harm_idx])) if harm_idx else 0.0
+    per_harm: dict[str, list[bool]] = defaultdict(list)
+    for i in harm_idx:
+        per_harm[split[i].category].append(bool(refused[i]))
     return {
         "harmful_recall": round(float(np.mean(refused[harm_idx])), 4) if harm_idx else None,
+        # Both harmful sources together, per MedSafetyBench category (the per-category target).
+        "harmful_recall_by_category": {
+            c: {"n": len(v), "recall": round(float(np.mean(v)), 4), "missed": len(v) - int(sum(v))} for c, v in sorted(per_harm.items())
+        },
         "missed_harmful_examples": [split[i].text for i in harm_idx if not refused[i]][:20],
         "category_accuracy": round(cat_acc, 4),
         "by_source": by_source,
