@@ -1,4 +1,4 @@
-"""The query core: screen → embed → retrieve → abstain gate → conflict check → extract → verify.
+"""The query core: screen → embed → retrieve → conflict check → abstain gate → extract → verify.
 
 No FastAPI, SQLAlchemy or CLI here: the API and the CLI call :meth:`QueryService.answer`, and
 evaluation calls the very same method.
@@ -272,16 +272,14 @@ class QueryService:
         if not res.candidates:
             return self._abstain(idx, res, "no_evidence", top_k, 0.0)
         conf: float | None = None
+        ok = True
         if self.abstain_model is not None:
             ok, conf = self.abstain_model.should_answer(sig)
-            if not ok:
-                return self._abstain(idx, res, "weak_evidence", top_k, conf)
-        if not pool:
-            return self._abstain(idx, res, "unsupported", top_k, conf)
-
         a = self.settings.answer
         by_row = {c.row: c for c in res.candidates}
-        if self.settings.abstain.conflict_check:
+        # Conflicts are checked before the weak-evidence gate: both abstain, but two guidelines that
+        # disagree on a number is the more specific (and more useful) reason, with both passages.
+        if pool and self.settings.abstain.conflict_check:
             best = max(p.sim for p in pool)
             # Look a little deeper than the quoted passages: the disagreeing guideline may rank 4th.
             wide = candidate_sentences(idx, res.candidates, a.candidate_chunks * 2, self.embed_query(req.question))
@@ -295,6 +293,10 @@ class QueryService:
                     self._citation(idx, 2, by_row[conflict.b_row], *conflict.b_span),
                 ]
                 return self._abstain(idx, res, "conflicting_evidence", top_k, conf, extra=cites)
+        if not ok:
+            return self._abstain(idx, res, "weak_evidence", top_k, conf)
+        if not pool:
+            return self._abstain(idx, res, "unsupported", top_k, conf)
 
         chosen = mmr_select(idx, pool, a.max_sentences, a.mmr_lambda, a.min_sentence_similarity, a.relative_sentence_floor)
         t = time.perf_counter()
