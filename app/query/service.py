@@ -249,7 +249,7 @@ class QueryService:
         a = self.settings.answer
         pool = candidate_sentences(idx, res.candidates, a.candidate_chunks, qvec)
         sig = self.signals(idx, res, question, pool)
-        resp = self._decide(idx, req, res, pool, sig, top_k, timings)
+        resp = self._decide(idx, req, qvec, res, pool, sig, top_k, timings)
         timings.answer = round(_ms(t) - timings.verify, 3)
         timings.total = _ms(t_start)
         resp.timings_ms = timings
@@ -268,7 +268,9 @@ class QueryService:
             confidence=None if confidence is None else round(confidence, 4),
         )
 
-    def _decide(self, idx, req, res: RetrievalResult, pool: list[Picked], sig: Signals, top_k: int, timings: Timings) -> QueryResponse:
+    def _decide(
+        self, idx, req, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked], sig: Signals, top_k: int, timings: Timings
+    ) -> QueryResponse:
         if not res.candidates:
             return self._abstain(idx, res, "no_evidence", top_k, 0.0)
         conf: float | None = None
@@ -282,7 +284,7 @@ class QueryService:
         if pool and self.settings.abstain.conflict_check:
             best = max(p.sim for p in pool)
             # Look a little deeper than the quoted passages: the disagreeing guideline may rank 4th.
-            wide = candidate_sentences(idx, res.candidates, a.candidate_chunks * 2, self.embed_query(req.question))
+            wide = candidate_sentences(idx, res.candidates, a.candidate_chunks * 2, qvec)  # the vector already computed
             views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, p.sim) for p in wide]
             conflict = find_conflict(
                 views, min_sim=max(a.min_sentence_similarity, best * a.relative_sentence_floor), question=req.question
