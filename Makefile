@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-$(SCREEN): $(STAMP) app/safety/data/benign_sensitive.jsonl app/safety/train.py app/safety/screen.py
-	$(BIN)/guideground safety train --out $(SCREEN)
+$(SCREEN): $(STAMP) app/safety/data/benign_sensitive.jsonl app/safety/train.py app/safety/screen.py app/safety/ngrams.py
+	$(BIN)/guideground safety train --out $(SCREEN) --cases-out var/safety/test_cases.jsonl
 
 screen: $(SCREEN)
 

@@ -1,7 +1,7 @@
 """Harmful-request screen, run before retrieval on the question vector the service already has.
 
 A logistic regression over the MiniLM question embedding (plus a few lexical cues, see ``features``),
-averaged with a k-nearest-neighbour vote over the training questions, scores how much a question
+averaged with logistic regressions over hashed word and character n-grams, scores how much a question
 looks like a harmful medical request (MedSafetyBench) rather than a clinical or consumer-health
 question; a threshold chosen on a validation split turns the score into a refusal, and a
 multinomial model names the likely harm category. Training lives in
@@ -20,12 +20,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from app.errors import ConfigError
+from app.safety.ngrams import NgramLR
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-SCREEN_FORMAT = "guideground-screen/1"
-FEATURE_SET = "minilm+lex1;lr+knn"
+SCREEN_FORMAT = "guideground-screen/2"
+FEATURE_SET = "minilm+lex1;lr+hashed-tfidf-ngrams"
 TRAIN_HINT = "run: guideground safety train"
 
 REFUSAL_MESSAGE = (
@@ -81,7 +82,7 @@ HARM_INTENT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     for name, rx in [
         ("self_harm", r"\b(kill myself|end my (own )?life|take my (own )?life|commit(ting)? suicide|hang myself|overdose on purpose|"
          r"(hurt|harm|cut) myself|i (want|wish|plan|am going) to die)\b|\b(how (many|much)|what (dose|amount)|which (pills?|drugs?|"
-         r"medications?))\b[^.?!]{0,50}\b(to die|to kill (me|myself)|to end (my|a) life|would kill me)\b"),
+         r"medications?))\b(?:(?!\b(?:her|his|their|the patient'?s?)\b)[^.?!]){0,50}\b(to die|to kill (me|myself)|to end (my|a) life|would kill me)\b"),
         ("harm_to_others", rf"\b{_AGENT}\b[^.?!]{{0,40}}\b(kill|murder|poison|harm|hurt|injure|incapacitate|overdose|suffocate)\s+{_VICTIM}\b"
          rf"|\b(poison|murder)\s+{_VICTIM}\b"),
         ("evading_detection", r"\b(undetect(able|ed)|untraceable|without (it )?(being )?(detected|traced|noticed)|without (anyone|anybody|"
@@ -137,9 +138,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 class RequestScreen:
     """Applies a trained screen artefact. Immutable after load, so safe to share between threads.
 
-    score = (p_linear + p_knn) / 2: a logistic regression over ``features`` and a similarity-weighted
-    vote of the k nearest training questions. The kNN half keeps clinician questions that sit close
-    to benign_sensitive examples out of the refusal region a single hyperplane cuts too coarsely.
+    score = mean of the members' probabilities: a logistic regression over ``features`` (the MiniLM
+    vector, which says what the question is about, plus lexical cues) and logistic regressions over
+    hashed word and character n-grams (``app.safety.ngrams``, which read how it is worded).
     """
 
     def __init__(
@@ -152,11 +153,7 @@ class RequestScreen:
         cat_names: Sequence[str],
         embedder_id: str,
         dim: int,
-        knn_vecs: np.ndarray | None = None,
-        knn_labels: np.ndarray | None = None,
-        knn_weights: np.ndarray | None = None,
-        knn_k: int = 10,
-        knn_temperature: float = 10.0,
+        ngram_models: Sequence[NgramLR] = (),
         version: str = "untrained",
         meta: dict[str, Any] | None = None,
     ) -> None:
@@ -168,22 +165,11 @@ class RequestScreen:
         self.cat_names = [str(c) for c in cat_names]
         self.embedder_id = embedder_id
         self.dim = int(dim)
-        self.knn_vecs = np.zeros((0, self.dim), np.float32) if knn_vecs is None else np.asarray(knn_vecs, np.float32)
-        n = len(self.knn_vecs)
-        self.knn_labels = np.zeros(0, np.float32) if knn_labels is None else np.asarray(knn_labels, np.float32).ravel()
-        self.knn_weights = np.ones(n, np.float32) if knn_weights is None else np.asarray(knn_weights, np.float32).ravel()
-        self.knn_k = min(int(knn_k), n)
-        self.knn_temperature = float(knn_temperature)
+        self.ngram_models = tuple(ngram_models)
         self.version = version
         self.meta = meta or {}
         n_feat = self.dim + len(_LEXICAL)
-        if (
-            self.coef.shape != (n_feat,)
-            or self.cat_coef.shape != (len(self.cat_names), n_feat)
-            or self.knn_vecs.shape != (n, self.dim)
-            or self.knn_labels.shape != (n,)
-            or self.knn_weights.shape != (n,)
-        ):
+        if self.coef.shape != (n_feat,) or self.cat_coef.shape != (len(self.cat_names), n_feat):
             raise ConfigError(f"safety screen artefact does not fit {FEATURE_SET} with {self.dim}-d vectors", hint=TRAIN_HINT)
 
     @classmethod
@@ -210,16 +196,14 @@ class RequestScreen:
                 cat_names=list(data["cat_names"]),
                 embedder_id=str(data["embedder_id"]),
                 dim=int(data["embedder_dim"]),
-                knn_vecs=data["knn_vecs"],
-                knn_labels=data["knn_labels"],
-                knn_weights=data["knn_weights"],
-                knn_k=int(data["knn_k"]),
-                knn_temperature=float(data["knn_temperature"]),
+                ngram_models=[NgramLR.from_arrays(f"ngram{i}", data) for i in range(int(data["n_ngram_models"]))],
                 version=str(data["version"]),
                 meta=json.loads(str(data["meta"])),
             )
         except KeyError as exc:
             raise ConfigError(f"safety screen at {path} lacks {exc}", hint=TRAIN_HINT) from None
+        except ValueError as exc:
+            raise ConfigError(f"safety screen at {path} is inconsistent: {exc}", hint=TRAIN_HINT) from None
         if embedder_id is not None and not same_model(embedder_id, screen.embedder_id):
             raise ConfigError(
                 f"safety screen was trained on {screen.embedder_id}, the service embeds with {embedder_id}",
@@ -239,26 +223,13 @@ class RequestScreen:
             )
         return vecs
 
-    def knn_scores(self, vecs: np.ndarray) -> np.ndarray:
-        """Similarity-weighted share of harmful examples among the k nearest training questions."""
-        k = self.knn_k
-        if len(vecs) == 1:  # the serving path: a plain loop beats a threaded BLAS call on a busy machine
-            sims = np.einsum("md,d->m", self.knn_vecs, vecs[0])[None, :]
-        else:
-            sims = (self.knn_vecs @ vecs.T).T
-        idx = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else np.argsort(-sims, axis=1)
-        top = np.take_along_axis(sims, idx, axis=1)
-        w = self.knn_weights[idx] * np.exp(self.knn_temperature * (top - top.max(axis=1, keepdims=True)))
-        return (w * self.knn_labels[idx]).sum(axis=1) / np.maximum(w.sum(axis=1), 1e-12)
-
     def scores(self, questions: Sequence[str], vecs: np.ndarray) -> np.ndarray:
         """Harmful-request score per question, from the vectors the service already computed."""
         vecs = self._vecs(questions, vecs)
         # float64 from here on: thresholds are compared exactly (NumPy would compare a float32 score in float32).
-        linear = _sigmoid((features(questions, vecs) @ self.coef).astype(np.float64) + self.intercept)
-        if self.knn_k == 0:
-            return linear
-        return (linear + self.knn_scores(vecs).astype(np.float64)) / 2.0
+        members = [_sigmoid((features(questions, vecs) @ self.coef).astype(np.float64) + self.intercept)]
+        members += [m.proba(questions) for m in self.ngram_models]
+        return np.mean(members, axis=0)
 
     def categories(self, questions: Sequence[str], vecs: np.ndarray) -> list[str]:
         logits = features(questions, self._vecs(questions, vecs)) @ self.cat_coef.T + self.cat_intercept

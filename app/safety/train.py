@@ -25,12 +25,14 @@ from typing import Any
 import numpy as np
 
 from app.errors import ConfigError
+from app.safety.ngrams import NgramLR, NgramSpec
 from app.safety.screen import (
     CATEGORY_PRINCIPLES,
     FEATURE_SET,
     SCREEN_FORMAT,
     RequestScreen,
     features,
+    harm_intent,
 )
 
 BENIGN_SENSITIVE_FILE = Path(__file__).resolve().parent / "data" / "benign_sensitive.jsonl"
@@ -50,8 +52,10 @@ class TrainParams:
     val_fraction: float = 0.2
     test_fraction: float = 0.2
     C: float = 16.0
-    knn_k: int = 10
-    knn_temperature: float = 10.0
+    # Hashed TF-IDF n-gram views (app.safety.ngrams): (analyzer, (min_n, max_n), hash buckets).
+    ngram_views: tuple[tuple[str, tuple[int, int], int], ...] = (("word", (1, 2), 1 << 18), ("char_wb", (2, 5), 1 << 20))
+    ngram_C: float = 16.0
+    ngram_min_df: int = 2
     # Share of the total training weight per source (each class sums to 0.5): the benign side leans
     # on the clinician-voiced questions, which MedQuAD's "What is X?" cannot stand in for.
     source_weight: tuple[tuple[str, float], ...] = (
@@ -60,7 +64,9 @@ class TrainParams:
         ("medquad", 0.2),
         ("benign_sensitive", 0.3),
     )
-    target_recall: float = 0.99
+    # The issue's bars, applied per group on validation: recall per harm category, false refusals per
+    # benign_sensitive category, false refusals on MedQuAD.
+    min_recall_per_category: float = 0.98
     max_frr_sensitive: float = 0.03
     max_frr_medquad: float = 0.01
 
@@ -185,38 +191,48 @@ def frr(scores: np.ndarray, threshold: float) -> float:
     return float(np.mean(scores >= threshold)) if len(scores) else 0.0
 
 
-def choose_threshold(harm: np.ndarray, sensitive: np.ndarray, medquad: np.ndarray, params: TrainParams) -> dict[str, Any]:
+def target_groups(split: Sequence[Example], params: TrainParams) -> list[tuple[str, np.ndarray, bool, float]]:
+    """The groups the bars apply to: (name, row mask, harmful?, bar). Harmful bars are minimum recalls,
+    benign bars maximum false-refusal rates."""
+    src = np.array([ex.source for ex in split])
+    cat = np.array([ex.category for ex in split])
+    harmful = np.isin(src, HARMFUL_SOURCES)
+    groups = [(f"harm:{c}", harmful & (cat == c), True, params.min_recall_per_category) for c in sorted(set(cat[harmful]))]
+    sensitive = src == "benign_sensitive"
+    groups += [(f"benign_sensitive:{c}", sensitive & (cat == c), False, params.max_frr_sensitive) for c in sorted(set(cat[sensitive]))]
+    if (src == "medquad").any():
+        groups.append(("medquad", src == "medquad", False, params.max_frr_medquad))
+    return groups
+
+
+def choose_threshold(scores: np.ndarray, harmful: np.ndarray, groups: Sequence[tuple[str, np.ndarray, bool, float]]) -> dict[str, Any]:
     """The threshold rule (validation split only; a question is refused when score >= threshold).
 
-    1. t_recall = the highest threshold that still refuses >= target_recall of the harmful val prompts
-       (the score of the ceil(target * n)-th highest harmful prompt).
-    2. If the false-refusal rates at t_recall are within the limits (benign_sensitive <= 3 %,
-       MedQuAD <= 1 %), use t_recall. Otherwise false refusals win: use the lowest threshold that
-       meets both limits, and report the recall it reaches (rule "false_refusal_limit").
+    Candidates are the midpoints between adjacent validation scores (plus both ends), so the chosen
+    threshold keeps a margin on both sides. Pick the candidate that (1) breaks the fewest group bars
+    (recall per harm category, false refusals per benign category and on MedQuAD), then (2) makes the
+    fewest errors overall, then (3) is the lowest (refusing is the safer side of a tie).
     """
-    hs = np.sort(harm)[::-1]
-    k = max(1, int(np.ceil(params.target_recall * len(hs))))
-    t_recall = float(hs[k - 1])
-
-    def within(t: float) -> bool:
-        return frr(sensitive, t) <= params.max_frr_sensitive and frr(medquad, t) <= params.max_frr_medquad
-
-    if within(t_recall):
-        threshold, rule = t_recall, "recall_target"
-    else:
-        above = np.unique(np.concatenate([sensitive, medquad, harm]))
-        above = above[above > t_recall]
-        ceiling = float(np.nextafter(max(t_recall, float(above.max()) if len(above) else t_recall), np.inf))
-        threshold = next((float(t) for t in above if within(float(t))), ceiling)
-        rule = "false_refusal_limit"
+    scores = np.asarray(scores, np.float64)
+    harmful = np.asarray(harmful, bool)
+    u = np.unique(scores)
+    cands = np.concatenate([[u[0]], (u[:-1] + u[1:]) / 2.0, [np.nextafter(u[-1], np.inf)]])
+    cands = cands[np.isfinite(cands)]  # +inf marks questions a harm-intent rule refuses anyway
+    refused = scores[None, :] >= cands[:, None]
+    errors = (refused & ~harmful).sum(axis=1) + (~refused & harmful).sum(axis=1)
+    broken = np.zeros((len(cands), len(groups)), bool)
+    for j, (_, mask, is_harm, bar) in enumerate(groups):
+        rate = refused[:, mask].mean(axis=1)
+        broken[:, j] = rate < bar if is_harm else rate > bar
+    best = int(np.lexsort((cands, errors, broken.sum(axis=1)))[0])
+    t = float(cands[best])
     return {
-        "threshold": threshold,
-        "rule": rule,
-        "t_recall": t_recall,
-        "val_recall_at_threshold": round(float(np.mean(harm >= threshold)), 4),
-        "target_recall": params.target_recall,
-        "max_frr_benign_sensitive": params.max_frr_sensitive,
-        "max_frr_medquad": params.max_frr_medquad,
+        "threshold": t,
+        "rule": "per_category",
+        "val_bars_broken": [groups[int(j)][0] for j in np.flatnonzero(broken[best])],
+        "val_errors": int(errors[best]),
+        "val_recall_at_threshold": round(float(np.mean(scores[harmful] >= t)), 4) if harmful.any() else None,
+        "bars": {g[0]: g[3] for g in groups},
     }
 
 
@@ -278,6 +294,14 @@ def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb") ->
         raise
 
 
+def code_hash() -> str:
+    """sha256 over the screen's own code (training, features, scoring): part of the artefact's identity."""
+    h = hashlib.sha256()
+    for name in ("train.py", "screen.py", "ngrams.py"):
+        h.update((Path(__file__).resolve().parent / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def report_path(out_path: Path) -> Path:
     return out_path.with_name(f"{out_path.stem}.report.json")
 
@@ -300,22 +324,30 @@ def write_cases(path: Path, test: Sequence[Example]) -> int:
 
 
 def _embed(embedder: Any, texts: Sequence[str], progress: Callable[[str, int, int], None] | None) -> np.ndarray:
-    parts, batch = [], 256
-    for start in range(0, len(texts), batch):
-        parts.append(embedder.embed(list(texts[start : start + batch])))
+    """Encode in length-sorted batches (padding is the main cost on CPU), returned in input order."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), int(embedder.dim)), dtype=np.float32)
+    batch = 512
+    for start in range(0, len(order), batch):
+        idx = order[start : start + batch]
+        out[idx] = embedder.embed([texts[i] for i in idx])
         if progress:
             progress("embed", min(start + batch, len(texts)), len(texts))
-    return np.vstack(parts).astype(np.float32)
+    return out
 
 
 def _fit_screen(
     train: Sequence[Example], vecs: np.ndarray, embedder: Any, params: TrainParams, seed: int
 ) -> RequestScreen:
-    """Linear model + kNN memory over the train split, and the category model over its harmful rows."""
-    x = features([ex.text for ex in train], vecs)
+    """Embedding model, n-gram models and the category model (harmful rows only) over the train split."""
+    texts = [ex.text for ex in train]
+    x = features(texts, vecs)
     y = np.array([ex.harmful for ex in train], dtype=int)
     w = _weights(train, params)
     clf = _fit(x, y, w, params.C, seed)
+    ngram_models = [
+        NgramLR.fit(NgramSpec(a, ng, nf), texts, y, w, params.ngram_C, params.ngram_min_df, seed) for a, ng, nf in params.ngram_views
+    ]
     harmful = y == 1
     cat_clf = _fit(x[harmful], np.array([ex.category for ex, h in zip(train, harmful, strict=True) if h]), np.ones(int(harmful.sum())), 1.0, seed)
     return RequestScreen(
@@ -327,12 +359,7 @@ def _fit_screen(
         cat_names=[str(c) for c in cat_clf.classes_],
         embedder_id=str(embedder.model_id),
         dim=int(embedder.dim),
-        # float16 halves the artefact; on unit vectors the rounding moves a cosine by ~1e-3.
-        knn_vecs=vecs.astype(np.float16),
-        knn_labels=y.astype(np.int8),
-        knn_weights=w.astype(np.float32),
-        knn_k=params.knn_k,
-        knn_temperature=params.knn_temperature,
+        ngram_models=ngram_models,
     )
 
 
@@ -348,17 +375,15 @@ def save_screen(screen: RequestScreen, path: Path) -> None:
         "cat_coef": screen.cat_coef,
         "cat_intercept": screen.cat_intercept,
         "cat_names": np.array(screen.cat_names),
-        "knn_vecs": screen.knn_vecs.astype(np.float16),
-        "knn_labels": screen.knn_labels.astype(np.int8),
-        "knn_weights": screen.knn_weights,
-        "knn_k": np.array(screen.knn_k),
-        "knn_temperature": np.array(screen.knn_temperature),
+        "n_ngram_models": np.array(len(screen.ngram_models)),
         "embedder_id": np.array(screen.embedder_id),
         "embedder_dim": np.array(screen.dim),
         "seed": np.array(int(screen.meta.get("seed", -1))),
         "data_hashes": np.array(json.dumps(screen.meta.get("data_hashes", {}), sort_keys=True)),
         "meta": np.array(json.dumps(screen.meta, sort_keys=True)),
     }
+    for i, m in enumerate(screen.ngram_models):
+        arrays |= m.to_arrays(f"ngram{i}")
     _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
 
@@ -393,11 +418,11 @@ def train_screen(
     if progress:
         progress("fit", 1, 1)
     val, test = splits["val"], splits["test"]
-    val_scores = screen.scores([ex.text for ex in val], vecs(val))
-    src = np.array([ex.source for ex in val])
-    choice = choose_threshold(
-        val_scores[np.isin(src, HARMFUL_SOURCES)], val_scores[src == "benign_sensitive"], val_scores[src == "medquad"], params
-    )
+    val_texts = [ex.text for ex in val]
+    # A harm-intent rule refuses whatever the threshold: such questions count as refused at every candidate.
+    rule_hit = np.array([harm_intent(q) is not None for q in val_texts], dtype=bool)
+    val_scores = np.where(rule_hit, np.inf, screen.scores(val_texts, vecs(val)))
+    choice = choose_threshold(val_scores, np.array([ex.harmful for ex in val]), target_groups(val, params))
     screen.threshold = choice["threshold"]
 
     def outcome(split: Sequence[Example]) -> dict[str, Any]:
@@ -405,7 +430,7 @@ def train_screen(
         refused = np.array([d.refused for d in screen.decide_many(qs, v)], dtype=bool)
         return evaluate(split, refused, screen.categories(qs, v))
 
-    identity = {"hashes": hashes, "seed": seed, "params": asdict(params), "format": SCREEN_FORMAT, "features": FEATURE_SET}
+    identity = {"hashes": hashes, "seed": seed, "params": asdict(params), "format": SCREEN_FORMAT, "features": FEATURE_SET, "code": code_hash()}
     screen.version = "screen-" + hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     created = datetime.now(UTC).isoformat(timespec="seconds")
     screen.meta = {"created_at": created, "seed": seed, "data_hashes": hashes, "threshold_rule": choice["rule"]}
@@ -418,6 +443,7 @@ def train_screen(
         "embedder": {"model_id": screen.embedder_id, "dim": screen.dim},
         "params": asdict(params),
         "data_hashes": hashes,
+        "code_hash": identity["code"],
         "counts": {s: dict(Counter(ex.source for ex in splits[s])) for s in SPLITS},
         "threshold": choice,
         "val": outcome(val),

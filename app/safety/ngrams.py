@@ -1,0 +1,131 @@
+"""Logistic regression over hashed TF-IDF n-grams: the screen's reader of *wording*.
+
+MiniLM's mean-pooled vector says what a question is about; a harmful request and a legitimate
+clinical question about the same topic sit close together. The task framing that separates them
+("write a ... without disclosing", "how would you avoid reporting ...") lives in word and character
+n-grams, which a linear model over sparse TF-IDF features reads well (on the validation split this
+halved the screen's errors; docs/safety.md).
+
+Features come from scikit-learn's stateless ``HashingVectorizer``, so the artefact needs no
+vocabulary: only the hash buckets seen in at least ``min_df`` training questions, with their IDF and
+weight, stored as plain arrays (the screen loads with ``allow_pickle=False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+ANALYZERS = ("word", "char_wb")
+
+
+@dataclass(frozen=True)
+class NgramSpec:
+    analyzer: str
+    ngram: tuple[int, int]
+    n_features: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.analyzer}{self.ngram[0]}{self.ngram[1]}"
+
+
+def _hasher(spec: NgramSpec) -> Any:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    if spec.analyzer not in ANALYZERS:
+        raise ValueError(f"unknown n-gram analyzer {spec.analyzer!r}")
+    return HashingVectorizer(
+        analyzer=spec.analyzer, ngram_range=spec.ngram, n_features=spec.n_features,
+        alternate_sign=False, norm=None, lowercase=True, dtype=np.float32,
+    )
+
+
+def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear TF (1 + log tf) times IDF, rows L2-normalized (as TfidfVectorizer(sublinear_tf=True))."""
+    m = counts.astype(np.float32, copy=True)
+    m.data = 1.0 + np.log(m.data)
+    m = m @ sp.diags(idf.astype(np.float32))
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1), dtype=np.float64)).ravel()
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ m)
+
+
+@dataclass(frozen=True, eq=False)
+class NgramLR:
+    """P(harmful | question) from one n-gram view. ``buckets`` are the hash columns kept."""
+
+    spec: NgramSpec
+    buckets: np.ndarray  # int32, sorted
+    idf: np.ndarray  # float32, one per kept bucket
+    coef: np.ndarray  # float32, one per kept bucket
+    intercept: float
+
+    def __post_init__(self) -> None:
+        if not (self.buckets.shape == self.idf.shape == self.coef.shape and self.buckets.ndim == 1):
+            raise ValueError(f"n-gram model {self.spec.name}: buckets, idf and coef differ in shape")
+
+    @cached_property
+    def _hash(self) -> Any:
+        return _hasher(self.spec)
+
+    @cached_property
+    def _column(self) -> np.ndarray:
+        """Hash bucket -> column among the kept buckets (-1: dropped)."""
+        col = np.full(self.spec.n_features, -1, np.int32)
+        col[self.buckets] = np.arange(len(self.buckets), dtype=np.int32)
+        return col
+
+    def vectorize(self, texts: Sequence[str]) -> sp.csr_matrix:
+        counts = self._hash.transform(list(texts)).tocsr()
+        cols = self._column[counts.indices]
+        keep = cols >= 0
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))[keep]
+        kept = sp.csr_matrix((counts.data[keep], (rows, cols[keep])), shape=(counts.shape[0], len(self.buckets)))
+        return _tfidf(kept, self.idf)
+
+    def proba(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0, np.float64)
+        z = self.vectorize(texts) @ self.coef.astype(np.float64) + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+    @classmethod
+    def fit(
+        cls, spec: NgramSpec, texts: Sequence[str], y: np.ndarray, weights: np.ndarray, C: float, min_df: int, seed: int
+    ) -> NgramLR:
+        from sklearn.linear_model import LogisticRegression
+
+        counts = _hasher(spec).transform(list(texts)).tocsc()
+        df = np.diff(counts.indptr)  # documents per bucket (counts are >0 where stored)
+        buckets = np.flatnonzero(df >= min_df).astype(np.int32)
+        n = counts.shape[0]
+        idf = (np.log((1.0 + n) / (1.0 + df[buckets])) + 1.0).astype(np.float32)
+        x = _tfidf(counts[:, buckets].tocsr(), idf)
+        model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(x, y, sample_weight=weights)
+        return cls(spec, buckets, idf, model.coef_[0].astype(np.float32), float(model.intercept_[0]))
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {
+            f"{prefix}_spec": np.array([self.spec.analyzer, str(self.spec.ngram[0]), str(self.spec.ngram[1]), str(self.spec.n_features)]),
+            f"{prefix}_buckets": self.buckets.astype(np.int32),
+            f"{prefix}_idf": self.idf.astype(np.float32),
+            f"{prefix}_coef": self.coef.astype(np.float32),
+            f"{prefix}_intercept": np.array(self.intercept),
+        }
+
+    @classmethod
+    def from_arrays(cls, prefix: str, data: dict[str, np.ndarray]) -> NgramLR:
+        analyzer, lo, hi, nf = (str(s) for s in data[f"{prefix}_spec"])
+        return cls(
+            NgramSpec(analyzer, (int(lo), int(hi)), int(nf)),
+            np.asarray(data[f"{prefix}_buckets"], np.int32),
+            np.asarray(data[f"{prefix}_idf"], np.float32),
+            np.asarray(data[f"{prefix}_coef"], np.float32),
+            float(data[f"{prefix}_intercept"]),
+        )
