@@ -28,21 +28,32 @@ def make_settings(index_dir: Path, tmp_path: Path, **over) -> Settings:
     return Settings(**base)
 
 
-@pytest.fixture
-def small_index(tmp_path, embedder):
+@pytest.fixture(scope="module")
+def demo_built(tmp_path_factory, embedder):
+    """The demo corpus (10 guidelines, 5 formats) indexed once for this module; read-only for tests."""
     from ingest.documents import IngestParams
     from ingest.pipeline import run_ingest
 
-    src = tmp_path / "src"
-    shutil.copytree(REPO / "guidelines", src)  # the demo corpus: 10 guidelines, 5 formats
-    root = tmp_path / "index"
+    base = tmp_path_factory.mktemp("api-demo")
+    src = base / "src"
+    shutil.copytree(REPO / "guidelines", src)
+    root = base / "index"
     run_ingest([src], root, IngestParams(), embedder)
     return src, root
 
 
 @pytest.fixture
-def client(small_index, tmp_path):
-    _, root = small_index
+def small_index(demo_built, tmp_path):
+    """A private copy of the source folder and the index, for tests that re-ingest."""
+    src, root = demo_built
+    shutil.copytree(src, tmp_path / "src")
+    shutil.copytree(root, tmp_path / "index")
+    return tmp_path / "src", tmp_path / "index"
+
+
+@pytest.fixture
+def client(demo_built, tmp_path):
+    _, root = demo_built
     with TestClient(create_app(make_settings(root, tmp_path))) as c:
         yield c
 
@@ -190,12 +201,12 @@ def test_guideline_questions_cite_their_gold_documents(shared_index, tmp_path):
     assert hits >= 20 and hits >= 0.8 * len(answerable), misses
 
 
-def test_cli_ask_json_is_exactly_the_api_response(small_index, tmp_path, client):
+def test_cli_ask_json_is_exactly_the_api_response(demo_built, tmp_path, client):
     import os
     import subprocess
     import sys
 
-    _, root = small_index
+    _, root = demo_built
     q = "From what age should people at average risk begin colorectal cancer screening?"
     env = dict(os.environ, GUIDEGROUND_DATABASE__URL=f"sqlite:///{tmp_path / 'cli.db'}")
     proc = subprocess.run(
