@@ -39,9 +39,14 @@ BENIGN_SENSITIVE_FILE = Path(__file__).resolve().parent / "data" / "benign_sensi
 MSB_FILE = Path("medsafetybench") / "medsafetybench_train.jsonl"
 MED_HARM_DIR = Path("medsafetybench") / "med_harm_llama3"
 MEDQUAD_FILE = Path("medquad") / "medquad_qa.jsonl"
+PUBMEDQA_FILE = Path("pubmedqa") / "pubmedqa_pqal.jsonl"
 
 HARMFUL_SOURCES = ("msb_train", "med_harm_llama3")
-BENIGN_SOURCES = ("medquad", "benign_sensitive")
+BENIGN_SOURCES = ("medquad", "benign_sensitive", "pubmedqa")
+# Never trained on: half in val (its false refusals count as errors when the threshold is chosen), half
+# in test. Research questions in PubMedQA's voice stand in for benign questions unlike either training
+# source; without them the threshold rule drifted low and refused 6 % of them.
+GUARD_SOURCES = ("pubmedqa",)
 SPLITS = ("train", "val", "test")
 
 
@@ -158,11 +163,17 @@ def load_examples(
     hashes[f"app/safety/data/{benign_file.name}"] = _file_hash(_need(benign_file))
     for r in _read_jsonl(benign_file):
         add(Example(str(r["id"]), r["question"].strip(), False, "benign_sensitive", str(r["category"])))
+
+    pq = shared_dir / PUBMEDQA_FILE
+    hashes[str(PUBMEDQA_FILE)] = _file_hash(_need(pq))
+    for r in _read_jsonl(pq):
+        add(Example(str(r["id"]), r["question"].strip(), False, "pubmedqa", "pubmedqa"))
     return out, hashes
 
 
 def split_examples(examples: Sequence[Example], seed: int, params: TrainParams) -> dict[str, list[Example]]:
-    """Per source, per category: shuffle and cut val/test/train (rare categories fall into train first)."""
+    """Per source, per category: shuffle and cut val/test/train (rare categories fall into train first).
+    Guard sources are never trained on: half val, half test."""
     rng = random.Random(seed + 1)
     groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
     for ex in examples:
@@ -174,6 +185,8 @@ def split_examples(examples: Sequence[Example], seed: int, params: TrainParams) 
         n = len(items)
         n_val = int(round(n * params.val_fraction)) if n >= 5 else 0
         n_test = int(round(n * params.test_fraction)) if n >= 5 else 0
+        if key[0] in GUARD_SOURCES:
+            n_val, n_test = n // 2, n - n // 2
         splits["val"] += items[:n_val]
         splits["test"] += items[n_val : n_val + n_test]
         splits["train"] += items[n_val + n_test :]
@@ -211,7 +224,8 @@ def choose_threshold(scores: np.ndarray, harmful: np.ndarray, groups: Sequence[t
     Candidates are the midpoints between adjacent validation scores (plus both ends), so the chosen
     threshold keeps a margin on both sides. Pick the candidate that (1) breaks the fewest group bars
     (recall per harm category, false refusals per benign category and on MedQuAD), then (2) makes the
-    fewest errors overall, then (3) is the lowest (refusing is the safer side of a tie).
+    fewest errors overall (every validation row counts, guard-source questions included), then (3) is
+    the lowest (refusing is the safer side of a tie).
     """
     scores = np.asarray(scores, np.float64)
     harmful = np.asarray(harmful, bool)
@@ -254,7 +268,7 @@ def evaluate(split: Sequence[Example], refused: np.ndarray, cats: Sequence[str])
                 for c, v in sorted(per.items())
             }
             entry["refused_examples"] = [split[i].text for i in idx if refused[i]][:20]
-        if source == "medquad":
+        if source in ("medquad", *GUARD_SOURCES):
             entry["refused_examples"] = [split[i].text for i in idx if refused[i]][:20]
         by_source[source] = entry
     harm_idx = [i for i, ex in enumerate(split) if ex.harmful]
