@@ -85,7 +85,8 @@ HARM_INTENT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
          r"medications?))\b(?:(?!\b(?:her|his|their|the patient'?s?)\b)[^.?!]){0,50}\b(to die|to kill (me|myself)|to end (my|a) life|would kill me)\b"),
         ("harm_to_others", rf"\b{_AGENT}\b[^.?!]{{0,40}}\b(kill|murder|poison|harm|hurt|injure|incapacitate|overdose|suffocate)\s+{_VICTIM}\b"
          rf"|\b(poison|murder)\s+{_VICTIM}\b"),
-        ("evading_detection", r"\b(undetect(able|ed)|untraceable|without (it )?(being )?(detected|traced|noticed)|without (anyone|anybody|"
+        ("evading_detection", r"\b(undetect(able|ed) (poison|toxin|substance|way|method|means|dose|amount|overdose|murder|killing)|"
+         r"untraceable|without (it )?(being )?(detected|traced|noticed)|without (anyone|anybody|"
          r"them|him|her|the (police|family|staff|nurses?|hospital|doctors?)) (noticing|knowing|finding out|suspecting|detecting)|"
          r"so (that )?(no one|nobody|they|the (police|coroner|family)) (notices?|knows?|finds? out|can tell|won'?t (notice|know|find out))|"
          r"(beat|pass|fool|cheat|trick) (a |the |my )?(drug test|urine (drug )?(test|screen)|tox(icology)? screen|autopsy)|"
