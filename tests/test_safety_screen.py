@@ -112,6 +112,9 @@ def test_ngram_view_matches_sklearn_tfidf() -> None:
     for a, b in zip(ours, ref, strict=True):
         assert np.sort(a[a > 0]) == pytest.approx(np.sort(b[b > 0]), rel=1e-5)
     assert model.vectorize(["zzz unseen words only"]).nnz == 0
+    # proba is the logistic of the same features (computed without building the sparse matrix)
+    z = model.vectorize(texts) @ model.coef.astype(np.float64) + model.intercept
+    assert model.proba(texts) == pytest.approx(1 / (1 + np.exp(-z)), rel=1e-9)
 
 
 def test_batch_matches_single_and_accepts_row_vector() -> None:

@@ -46,16 +46,6 @@ def _hasher(spec: NgramSpec) -> Any:
     )
 
 
-def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Sublinear TF (1 + log tf) times IDF, rows L2-normalized (as TfidfVectorizer(sublinear_tf=True))."""
-    m = counts.astype(np.float32, copy=True)
-    m.data = 1.0 + np.log(m.data)
-    m = m @ sp.diags(idf.astype(np.float32))
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1), dtype=np.float64)).ravel()
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ m)
-
-
 @dataclass(frozen=True, eq=False)
 class NgramLR:
     """P(harmful | question) from one n-gram view. ``buckets`` are the hash columns kept."""
@@ -81,18 +71,29 @@ class NgramLR:
         col[self.buckets] = np.arange(len(self.buckets), dtype=np.int32)
         return col
 
-    def vectorize(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def _weights(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, column, weight) of every kept n-gram: sublinear TF (1 + log tf) times IDF, rows L2-normalized
+        (what TfidfVectorizer(sublinear_tf=True) computes). Plain NumPy on the hasher's CSR arrays: on one
+        question this is ~10x cheaper than chaining scipy.sparse products (the serving path)."""
         counts = self._hash.transform(list(texts)).tocsr()
         cols = self._column[counts.indices]
         keep = cols >= 0
         rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))[keep]
-        kept = sp.csr_matrix((counts.data[keep], (rows, cols[keep])), shape=(counts.shape[0], len(self.buckets)))
-        return _tfidf(kept, self.idf)
+        cols = cols[keep]
+        w = (1.0 + np.log(counts.data[keep].astype(np.float64))) * self.idf[cols]
+        norms = np.sqrt(np.bincount(rows, w * w, minlength=counts.shape[0]))
+        norms[norms == 0] = 1.0
+        return rows, cols, w / norms[rows]
+
+    def vectorize(self, texts: Sequence[str]) -> sp.csr_matrix:
+        rows, cols, w = self._weights(texts)
+        return sp.csr_matrix((w, (rows, cols)), shape=(len(texts), len(self.buckets)))
 
     def proba(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0, np.float64)
-        z = self.vectorize(texts) @ self.coef.astype(np.float64) + self.intercept
+        rows, cols, w = self._weights(texts)
+        z = np.bincount(rows, w * self.coef[cols].astype(np.float64), minlength=len(texts)) + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
     @classmethod
@@ -106,7 +107,8 @@ class NgramLR:
         buckets = np.flatnonzero(df >= min_df).astype(np.int32)
         n = counts.shape[0]
         idf = (np.log((1.0 + n) / (1.0 + df[buckets])) + 1.0).astype(np.float32)
-        x = _tfidf(counts[:, buckets].tocsr(), idf)
+        unfitted = cls(spec, buckets, idf, np.zeros(len(buckets), np.float32), 0.0)
+        x = unfitted.vectorize(texts)  # the same features the serving path computes
         model = LogisticRegression(C=C, max_iter=3000, random_state=seed).fit(x, y, sample_weight=weights)
         return cls(spec, buckets, idf, model.coef_[0].astype(np.float32), float(model.intercept_[0]))
 
