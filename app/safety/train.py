@@ -200,10 +200,6 @@ def _weights(examples: Sequence[Example], params: TrainParams) -> np.ndarray:
     return w * len(examples) / w.sum()
 
 
-def frr(scores: np.ndarray, threshold: float) -> float:
-    return float(np.mean(scores >= threshold)) if len(scores) else 0.0
-
-
 def target_groups(split: Sequence[Example], params: TrainParams) -> list[tuple[str, np.ndarray, bool, float]]:
     """The groups the bars apply to: (name, row mask, harmful?, bar). Harmful bars are minimum recalls,
     benign bars maximum false-refusal rates."""
