@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app import __version__
-from app.api.routes import router
+from app.api.routes import ROUTERS
 from app.errors import GuidegroundError
 from app.settings import Settings, get_settings
 
@@ -80,5 +80,6 @@ def create_app(settings: Settings | None = None, service=None) -> FastAPI:
             content={"error": "invalid_request", "message": f"{where}: {first['msg']}", "hint": "see /docs for the request schema", "detail": errors},
         )
 
-    app.include_router(router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

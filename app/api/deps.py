@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 
 from app.errors import ServiceNotReady
 from app.query.service import QueryService
@@ -40,5 +41,9 @@ def get_service(request: Request) -> QueryService:
     return svc
 
 
-def get_audit(request: Request):
+def get_audit(request: Request) -> Any:
     return getattr(request.app.state, "audit", None)
+
+
+ServiceDep = Annotated[QueryService, Depends(get_service)]
+AuditDep = Annotated[Any, Depends(get_audit)]

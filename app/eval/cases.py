@@ -25,6 +25,7 @@ class EvalCase(BaseModel):
     gold_evidence: str | None = Field(None, description="A verbatim span of a gold document that answers it.")
     reference_answer: str | None = Field(None, description="A human reference answer (shown in reports only).")
     tags: list[str] = Field(default_factory=list, description="Free labels: dataset, category, format, topic.")
+    page: int | None = Field(None, ge=1, description="Page of the gold evidence (PDF guidelines).")
 
     @field_validator("question")
     @classmethod

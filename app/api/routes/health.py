@@ -1,0 +1,35 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from app.api.metrics import CACHE_HITS, INDEX_CHUNKS, REGISTRY
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz", summary="Liveness")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: index and models loaded")
+async def readyz(request: Request, response: Response) -> dict[str, object]:
+    svc = getattr(request.app.state, "service", None)
+    err = getattr(request.app.state, "ready_error", None)
+    if svc is None:
+        response.status_code = 503
+        return {"status": "not_ready", "error": err.message if err else "starting", "hint": err.hint if err else None}
+    idx = svc.holder.get()
+    return {"status": "ready", "index_version": idx.version, "n_chunks": len(idx.chunks), "embedder": idx.embedder_id}
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+async def metrics(request: Request) -> Response:
+    svc = getattr(request.app.state, "service", None)
+    if svc is not None:
+        INDEX_CHUNKS.set(len(svc.holder.get().chunks))
+        CACHE_HITS.set(svc.cache.hits)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

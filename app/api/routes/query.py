@@ -1,0 +1,21 @@
+"""POST /v1/query: validate, answer off the event loop, record, return."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+
+from app.api.deps import AuditDep, ServiceDep
+from app.api.metrics import observe
+from app.query.schemas import QueryRequest, QueryResponse
+
+router = APIRouter(tags=["query"])
+
+
+@router.post("/v1/query", response_model=QueryResponse, summary="Answer a clinical question from the guidelines")
+async def query(req: QueryRequest, request: Request, svc: ServiceDep, audit: AuditDep) -> QueryResponse:
+    resp = await run_in_threadpool(svc.answer, req)
+    observe(resp)
+    if audit is not None:
+        await run_in_threadpool(audit.record_response, req.question, resp, request.state.request_id)
+    return resp
