@@ -75,11 +75,12 @@ class Bm25Index:
         retriever = bm25s.BM25.load(str(directory), mmap=False, show_progress=False, verbosity=0)
         return cls(retriever, params)
 
-    def tokenize_query(self, query: str) -> list[str]:
+    def terms(self, text: str) -> list[str]:
+        """Stemmed, stopword-free terms of a text with this index's tokenizer (not restricted to the vocabulary)."""
         import bm25s
 
-        toks = bm25s.tokenize(
-            [query],
+        return bm25s.tokenize(
+            [text],
             lower=self.params.lower,
             token_pattern=self.params.token_pattern,
             stopwords=self.params.stopwords,
@@ -87,7 +88,18 @@ class Bm25Index:
             return_ids=False,
             show_progress=False,
         )[0]
-        return [t for t in toks if t in self._vocab]
+
+    def in_vocab(self, term: str) -> bool:
+        """Whether some chunk contains this (stemmed) term."""
+        return term in self._vocab
+
+    @property
+    def max_idf(self) -> float:
+        """The IDF of a term no chunk contains (the largest possible)."""
+        return float(np.log(1.0 + (self.n_docs + 0.5) / 0.5)) or 1.0
+
+    def tokenize_query(self, query: str) -> list[str]:
+        return [t for t in self.terms(query) if t in self._vocab]
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (row ids, scores); rows with score 0 are dropped. ``mask`` is a 0/1 weight per row."""
