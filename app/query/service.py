@@ -1,4 +1,4 @@
-"""The query core: screen → embed → retrieve → conflict check → abstain gate → extract → verify.
+"""The query core: screen → retrieve → gate → generate → verify, each stage its own module.
 
 No FastAPI, SQLAlchemy or CLI here: the API and the CLI call :meth:`QueryService.answer`, and
 evaluation calls the very same method.
@@ -17,20 +17,25 @@ import numpy as np
 
 from app.errors import NotFound, UsageError
 from app.query.abstain import AbstainModel, Signals
-from app.query.answer import Picked, candidate_sentences, mmr_select
-from app.query.conflicts import SentenceView, find_conflict
+from app.query.answer import candidate_sentences
+from app.query.context import GenerationInput, Passage, Verified
+from app.query.gate import Gate, GateDecision
+from app.query.generate import Generator, get_generator
 from app.query.retrieve import Candidate, HybridRetriever, RetrievalResult
 from app.query.schemas import (
     AnswerSentence,
     ChunkOut,
     Citation,
+    GenerationStats,
     GuidelineOut,
     GuidelinesOut,
     QueryRequest,
     QueryResponse,
     Timings,
 )
-from app.query.verify import SupportChecker, get_support_checker
+from app.query.screen import Screen
+from app.query.signals import compute_signals
+from app.query.verify import SupportChecker, Verifier
 from app.settings import Settings
 from ingest.embed import Embedder, get_embedder
 from ingest.store import LoadedIndex, current_version, load_version
@@ -119,6 +124,8 @@ def _ms(t0: float) -> float:
 
 
 class QueryService:
+    """One request's path: screen → retrieve → gate → generate → verify → response (each stage one module)."""
+
     def __init__(
         self,
         settings: Settings,
@@ -127,13 +134,16 @@ class QueryService:
         abstain_model: AbstainModel | None = None,
         screen: Any = None,
         checker: SupportChecker | None = None,
+        generator: Generator | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.holder = holder
         self.abstain_model = abstain_model
-        self.screen = screen
-        self.checker = checker or get_support_checker()
+        self.screen = Screen(settings.safety, screen)
+        self.gate = Gate(settings, abstain_model)
+        self.generator = generator or get_generator(settings)
+        self.verifier = Verifier(checker)
         r = settings.retrieval
         self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight)
         self.cache = _LRU(r.query_cache_size)
@@ -150,7 +160,49 @@ class QueryService:
             screen = RequestScreen.load(settings.safety.screen_file, embedder_id=embedder.model_id, dim=embedder.dim)
         return cls(settings, embedder, holder, model, screen)
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ main path
+    def answer(self, req: QueryRequest) -> QueryResponse:
+        t_start = time.perf_counter()
+        top_k = self._check_limits(req)
+        timings = Timings()
+
+        t = time.perf_counter()
+        qvec = self.embed_query(req.question)
+        timings.embed = _ms(t)
+
+        refusal = self.screen.check(req.question, qvec)
+        if refusal is not None:
+            return self._finish(self._refused(refusal), None, timings, t_start)
+
+        idx = self.holder.get()  # pinned for the rest of this request
+        t = time.perf_counter()
+        res = self.retriever.retrieve(idx, qvec, req.question, top_k, req.filters)
+        timings.retrieve = _ms(t)
+
+        t = time.perf_counter()
+        inp = self._generation_input(idx, req.question, qvec, res)
+        gate = self.gate.decide(idx, req.question, qvec, res, inp.pool)
+        if not gate.answer:
+            timings.answer = _ms(t)
+            return self._finish(self._abstain(idx, res, gate, top_k), idx, timings, t_start)
+
+        drafts = self.generator.generate(inp)
+        timings.answer = _ms(t)
+
+        t = time.perf_counter()
+        verified = self.verifier.verify(drafts, inp)
+        timings.verify = _ms(t)
+        if not verified.sentences:
+            gate.reason = "unsupported"
+            resp = self._abstain(idx, res, gate, top_k)
+        else:
+            resp = self._answered(inp, verified, gate.confidence)
+        resp.generation = GenerationStats(
+            generator=self.generator.name, kept=verified.kept, repaired=verified.repaired, dropped=verified.dropped
+        )
+        return self._finish(resp, idx, timings, t_start)
+
+    # ------------------------------------------------------------------ stage helpers
     def embed_query(self, question: str) -> np.ndarray:
         v = self.cache.get(question)
         if v is None:
@@ -170,6 +222,23 @@ class QueryService:
             raise UsageError(f"top_k={top_k} exceeds the limit of {lim.max_top_k}", hint="ask for fewer passages")
         return top_k
 
+    def _generation_input(self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult) -> GenerationInput:
+        n_chunks = self.settings.answer.candidate_chunks
+        passages = [Passage(i + 1, c.row, idx.chunks[c.row], c) for i, c in enumerate(res.candidates[:n_chunks])]
+        pool = candidate_sentences(idx, res.candidates, n_chunks, qvec)
+        return GenerationInput(question, passages, qvec, idx, pool)
+
+    def _finish(self, resp: QueryResponse, idx: LoadedIndex | None, timings: Timings, t_start: float) -> QueryResponse:
+        timings.total = _ms(t_start)
+        resp.timings_ms = timings
+        if idx is not None:
+            resp.index_version = idx.version
+        return resp
+
+    @staticmethod
+    def _refused(dec: Any) -> QueryResponse:
+        return QueryResponse(status="refused", reason="unsafe_request", category=dec.category, message=dec.message)
+
     def _citation(self, idx: LoadedIndex, n: int, c: Candidate, start: int, end: int) -> Citation:
         ch = idx.chunks[c.row]
         return Citation(
@@ -187,141 +256,42 @@ class QueryService:
             score=round(c.score, 6),
         )
 
-    def signals(self, idx: LoadedIndex, res: RetrievalResult, question: str, pool: list[Picked]) -> Signals:
-        cands = res.candidates
-        top = cands[0] if cands else None
-        q_terms = set(_raw_terms(idx, question))
-        top_text = " ".join(idx.chunks[c.row].text + " " + idx.chunks[c.row].title for c in cands[:3])
-        top_terms = set(_raw_terms(idx, top_text))
-        vocab = idx.bm25._vocab
-        heads = " ".join(idx.chunks[c.row].title + " " + " ".join(idx.chunks[c.row].section_path) for c in cands[:3])
-        head_terms = set(_raw_terms(idx, heads))
-        d5, b5 = set(res.dense_docs[:5]), set(res.bm25_docs[:5])
-        # IDF-weighted coverage: a missing disease or drug name weighs more than a missing "treatment".
-        idf = {t: idx.bm25.idf(t) for t in q_terms}
-        max_idf = float(np.log(1.0 + (idx.bm25.n_docs + 0.5) / 0.5)) or 1.0
-        seen = top_terms | head_terms
-        missing = [idf[t] for t in q_terms if t not in seen]
-        return Signals(
-            dense_top=res.dense_top_sim,
-            rrf_top=(top.score * (self.settings.retrieval.rrf_k + 1)) if top else 0.0,
-            agreement=(len(d5 & b5) / len(d5 | b5)) if (d5 | b5) else 0.0,
-            term_coverage=(len(q_terms & top_terms) / len(q_terms)) if q_terms else 0.0,
-            oov_share=(sum(t not in vocab for t in q_terms) / len(q_terms)) if q_terms else 1.0,
-            best_sentence=max((p.sim for p in pool), default=0.0),
-            bm25_top_norm=res.bm25_top_score / max(1, res.n_query_terms),
-            title_coverage=(len(q_terms & head_terms) / len(q_terms)) if q_terms else 0.0,
-            idf_coverage=(sum(idf[t] for t in q_terms if t in seen) / sum(idf.values())) if q_terms else 0.0,
-            missing_idf=(max(missing, default=0.0) / max_idf),
-        )
-
-    # ------------------------------------------------------------------ main path
-    def answer(self, req: QueryRequest) -> QueryResponse:
-        t_start = time.perf_counter()
-        top_k = self._check_limits(req)
-        timings = Timings()
-        question = req.question
-
-        if self.settings.safety.enabled and self.settings.safety.injection_screen:
-            from app.safety.injection import screen_injection
-
-            dec = screen_injection(question)
-            if dec.refused:
-                timings.total = _ms(t_start)
-                return QueryResponse(status="refused", reason="unsafe_request", category=dec.category, message=dec.message, timings_ms=timings)
-
-        t = time.perf_counter()
-        qvec = self.embed_query(question)
-        timings.embed = _ms(t)
-
-        if self.screen is not None:
-            dec = self.screen.decide(question, qvec)
-            if dec.refused:
-                timings.total = _ms(t_start)
-                return QueryResponse(status="refused", reason="unsafe_request", category=dec.category, message=dec.message, timings_ms=timings)
-
-        idx = self.holder.get()  # pinned for the rest of this request
-        t = time.perf_counter()
-        res = self.retriever.retrieve(idx, qvec, question, top_k, req.filters)
-        timings.retrieve = _ms(t)
-
-        t = time.perf_counter()
-        a = self.settings.answer
-        pool = candidate_sentences(idx, res.candidates, a.candidate_chunks, qvec)
-        sig = self.signals(idx, res, question, pool)
-        resp = self._decide(idx, req, qvec, res, pool, sig, top_k, timings)
-        timings.answer = round(_ms(t) - timings.verify, 3)
-        timings.total = _ms(t_start)
-        resp.timings_ms = timings
-        resp.index_version = idx.version
-        return resp
-
-    def _abstain(self, idx: LoadedIndex, res: RetrievalResult, reason: str, top_k: int, confidence: float | None, extra: list[Citation] | None = None) -> QueryResponse:
-        cites = extra or [
-            self._citation(idx, i + 1, c, 0, len(idx.chunks[c.row].text)) for i, c in enumerate(res.candidates[:top_k])
-        ]
+    def _abstain(self, idx: LoadedIndex, res: RetrievalResult, gate: GateDecision, top_k: int) -> QueryResponse:
+        reason = gate.reason or "weak_evidence"
+        if gate.conflict is not None:
+            by_row = {c.row: c for c in res.candidates}
+            k = gate.conflict
+            cites = [self._citation(idx, 1, by_row[k.a_row], *k.a_span), self._citation(idx, 2, by_row[k.b_row], *k.b_span)]
+        else:
+            cites = [self._citation(idx, i + 1, c, 0, len(idx.chunks[c.row].text)) for i, c in enumerate(res.candidates[:top_k])]
         return QueryResponse(
             status="abstained",
             reason=reason,  # type: ignore[arg-type]
             message=MESSAGES[reason],
             citations=cites,
-            confidence=None if confidence is None else round(confidence, 4),
+            confidence=None if gate.confidence is None else round(gate.confidence, 4),
         )
 
-    def _decide(
-        self, idx, req, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked], sig: Signals, top_k: int, timings: Timings
-    ) -> QueryResponse:
-        if not res.candidates:
-            return self._abstain(idx, res, "no_evidence", top_k, 0.0)
-        conf: float | None = None
-        ok = True
-        if self.abstain_model is not None:
-            ok, conf = self.abstain_model.should_answer(sig)
-        a = self.settings.answer
-        by_row = {c.row: c for c in res.candidates}
-        # Conflicts are checked before the weak-evidence gate: both abstain, but two guidelines that
-        # disagree on a number is the more specific (and more useful) reason, with both passages.
-        if pool and self.settings.abstain.conflict_check:
-            best = max(p.sim for p in pool)
-            # Look a little deeper than the quoted passages: the disagreeing guideline may rank 4th.
-            wide = candidate_sentences(idx, res.candidates, a.candidate_chunks * 2, qvec)  # the vector already computed
-            views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, p.sim) for p in wide]
-            conflict = find_conflict(
-                views, min_sim=max(a.min_sentence_similarity, best * a.relative_sentence_floor), question=req.question
-            )
-            if conflict is not None:
-                cites = [
-                    self._citation(idx, 1, by_row[conflict.a_row], *conflict.a_span),
-                    self._citation(idx, 2, by_row[conflict.b_row], *conflict.b_span),
-                ]
-                return self._abstain(idx, res, "conflicting_evidence", top_k, conf, extra=cites)
-        if not ok:
-            return self._abstain(idx, res, "weak_evidence", top_k, conf)
-        if not pool:
-            return self._abstain(idx, res, "unsupported", top_k, conf)
-
-        chosen = mmr_select(idx, pool, a.max_sentences, a.mmr_lambda, a.min_sentence_similarity, a.relative_sentence_floor)
-        t = time.perf_counter()
-        sentences: list[AnswerSentence] = []
+    def _answered(self, inp: GenerationInput, verified: Verified, confidence: float | None) -> QueryResponse:
         citations: list[Citation] = []
-        for p in chosen:
-            chunk = idx.chunks[p.row]
-            quote = chunk.text[p.start : p.end]
-            if quote != p.text or not chunk.citable or not self.checker.supports(quote, p.text):
-                log.warning("dropping unverifiable sentence from %s", chunk.chunk_id)
-                continue
-            n = len(citations) + 1
-            citations.append(self._citation(idx, n, by_row[p.row], p.start, p.end))
-            sentences.append(AnswerSentence(text=p.text, citations=[n]))
-        timings.verify = _ms(t)
-        if not sentences:
-            return self._abstain(idx, res, "unsupported", top_k, conf)
+        numbers: dict[tuple[int, int, int], int] = {}
+        sentences: list[AnswerSentence] = []
+        for v in verified.sentences:
+            ns = []
+            for span in v.spans:
+                if span not in numbers:
+                    p = inp.passage(span[0])
+                    assert p is not None  # the verifier only returns spans of given passages
+                    numbers[span] = len(citations) + 1
+                    citations.append(self._citation(inp.index, numbers[span], p.candidate, span[1], span[2]))
+                ns.append(numbers[span])
+            sentences.append(AnswerSentence(text=v.text, citations=ns))
         return QueryResponse(
             status="answered",
             answer=" ".join(s.text for s in sentences),
             sentences=sentences,
             citations=citations,
-            confidence=None if conf is None else round(conf, 4),
+            confidence=None if confidence is None else round(confidence, 4),
         )
 
     # ------------------------------------------------------------------ lookups
@@ -357,15 +327,4 @@ class QueryService:
         qvec = self.embed_query(question)
         res = self.retriever.retrieve(idx, qvec, question, self.settings.retrieval.top_k, None)
         pool = candidate_sentences(idx, res.candidates, self.settings.answer.candidate_chunks, qvec)
-        return self.signals(idx, res, question, pool), res, idx
-
-
-def _raw_terms(idx: LoadedIndex, text: str) -> list[str]:
-    """Stemmed, stopword-free terms (not restricted to the index vocabulary)."""
-    import bm25s
-
-    p = idx.bm25.params
-    return bm25s.tokenize(
-        [text], lower=p.lower, token_pattern=p.token_pattern, stopwords=p.stopwords, stemmer=idx.bm25._stem,
-        return_ids=False, show_progress=False,
-    )[0]
+        return compute_signals(idx, res, question, pool, self.settings.retrieval.rrf_k), res, idx

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from app.query.context import Draft, GenerationInput, Passage, Span, Verified, VerifiedSentence
+
 _NUM = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)(?:\s*(%|percent|mg|mcg|µg|g|kg|ml|mL|l|mmol|mmhg|mm hg|years?|months?|weeks?|days?|hours?|minutes?|times?))?", re.IGNORECASE)
 _WORD = re.compile(r"[a-z][a-z\-]+")
 _STOP = frozenset(
@@ -66,3 +68,60 @@ class LexicalSupportChecker:
 
 def get_support_checker() -> SupportChecker:
     return LexicalSupportChecker()
+
+
+class Verifier:
+    """The verification stage: every draft sentence is checked against the passages it cites.
+
+    A verbatim quote must equal its span of a citable chunk. Any other sentence must be supported by
+    the text of the passages it cites (numbers with their units, content words); it then cites the
+    best-matching sentence of each supporting passage. An unsupported sentence is replaced by the
+    closest quotable sentence of the same passage ("repaired") or dropped; an uncited one is dropped.
+    """
+
+    def __init__(self, checker: SupportChecker | None = None) -> None:
+        self.checker = checker or get_support_checker()
+
+    def verify(self, drafts: list[Draft], inp: GenerationInput) -> Verified:
+        out = Verified(sentences=[])
+        for d in drafts:
+            v = self.verify_one(d, inp)
+            if v is None:
+                out.dropped += 1
+                continue
+            out.sentences.append(v)
+            if v.outcome == "kept":
+                out.kept += 1
+            else:
+                out.repaired += 1
+        return out
+
+    def verify_one(self, d: Draft, inp: GenerationInput) -> VerifiedSentence | None:
+        cited = [p for n in dict.fromkeys(d.passages) if (p := inp.passage(n)) is not None and p.chunk.citable]
+        if not cited or not d.text.strip():
+            return None  # an uncited sentence, or one citing passages it was not given, is never returned
+        if d.span is not None:
+            p = inp.passage(d.span[0])
+            if p is not None and p.chunk.citable and p.chunk.text[d.span[1] : d.span[2]] == d.text:
+                return VerifiedSentence(d.text, [d.span])
+            return None
+        spans = [s for p in cited if (s := self._support_span(p, d.text)) is not None]
+        if spans:
+            return VerifiedSentence(d.text, spans)
+        return self._repair(d.text, cited, inp)
+
+    def _support_span(self, p: Passage, claim: str) -> Span | None:
+        if not self.checker.supports(p.chunk.text, claim):
+            return None
+        words = content_words(claim)
+        best = max(p.chunk.sentences, key=lambda s: len(words & content_words(p.chunk.text[s.start : s.end])), default=None)
+        return (p.n, best.start, best.end) if best is not None else (p.n, 0, len(p.chunk.text))
+
+    def _repair(self, claim: str, cited: list[Passage], inp: GenerationInput) -> VerifiedSentence | None:
+        rows = {p.row: p for p in cited}
+        words = content_words(claim)
+        options = [s for s in inp.pool if s.row in rows and words & content_words(s.text)]
+        if not options:
+            return None
+        best = max(options, key=lambda s: (len(words & content_words(s.text)), s.sim))
+        return VerifiedSentence(best.text, [(rows[best.row].n, best.start, best.end)], outcome="repaired")

@@ -1,0 +1,33 @@
+"""Extractive generation: verbatim sentences of the passages, chosen by similarity with MMR (the default)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.query.answer import mmr_select
+from app.query.context import Draft, GenerationInput
+
+if TYPE_CHECKING:
+    from app.settings import AnswerSettings, Settings
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def __init__(self, answer: AnswerSettings) -> None:
+        self.a = answer
+
+    def generate(self, inp: GenerationInput) -> list[Draft]:
+        a = self.a
+        chosen = mmr_select(inp.index, inp.pool, a.max_sentences, a.mmr_lambda, a.min_sentence_similarity, a.relative_sentence_floor)
+        drafts = []
+        for p in chosen:
+            passage = inp.by_row(p.row)
+            if passage is None:
+                continue
+            drafts.append(Draft(text=p.text, passages=[passage.n], span=(passage.n, p.start, p.end)))
+        return drafts
+
+
+def _factory(settings: Settings) -> ExtractiveGenerator:
+    return ExtractiveGenerator(settings.answer)

