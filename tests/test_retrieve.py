@@ -38,3 +38,18 @@ def test_zero_bm25_weight_keeps_the_dense_order_and_bm25_mode_ignores_the_weight
     bm25_a = HybridRetriever(mode="bm25", near_dup=1.0, bm25_weight=0.1).retrieve(idx, q, QUESTION, 8, None)
     bm25_b = HybridRetriever(mode="bm25", near_dup=1.0, bm25_weight=1.0).retrieve(idx, q, QUESTION, 8, None)
     assert [(c.row, c.score) for c in bm25_a.candidates] == [(c.row, c.score) for c in bm25_b.candidates]
+
+
+def test_bm25_terms_fast_path_matches_bm25s_tokenize():
+    import bm25s
+
+    from ingest.bm25 import Bm25Index
+
+    texts = [
+        "Adults who have never received Tdap should get 1 dose, followed by a Td or Tdap booster every 10 years.",
+        "The USPSTF recommends AGAINST routine screening (D recommendation); BMI ≥30 kg/m² — 12-week programs.",
+    ]
+    b = Bm25Index.build(texts)
+    for t in texts:
+        ref = bm25s.tokenize([t], lower=True, token_pattern=b.params.token_pattern, stopwords="en", stemmer=b._stem, return_ids=False, show_progress=False)[0]
+        assert b.terms(t) == ref

@@ -1,0 +1,69 @@
+"""The outside measure of usefulness (shared/EVALUATION.md), defined once.
+
+- answered: share of answerable cases (expected "answer") with status "answered";
+- gold guideline cited: share of answered answerable responses citing a chunk of a gold document;
+- evidence in the answer: share of answerable cases whose gold evidence words (lower-cased alphanumeric
+  runs longer than 2 characters, or all digits) occur at least 70% among the words of the answer text;
+- near-miss / out-of-scope abstained: share with status "abstained" among cases tagged so;
+- disagreement reported: reason "conflicting_evidence" or a non-empty ``conflicts`` field, among cases
+  tagged "disagreement".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from app.eval.runner import CaseResult
+from app.query.schemas import QueryResponse
+
+_WORD = re.compile(r"[a-z0-9]+")
+EVIDENCE_WORD_SHARE = 0.7
+
+
+def words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if len(w) > 2 or w.isdigit()}
+
+
+def evidence_in_answer(gold_evidence: str, answer: str | None) -> bool:
+    gold = words(gold_evidence)
+    if not gold or not answer:
+        return False
+    return len(gold & words(answer)) / len(gold) >= EVIDENCE_WORD_SHARE
+
+
+def disagreement_reported(resp: QueryResponse | None) -> bool:
+    if resp is None:
+        return False
+    return resp.reason == "conflicting_evidence" or bool(getattr(resp, "conflicts", None))
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
+    answerable = [r for r in results if r.case.expected == "answer"]
+    answered = [r for r in answerable if r.status == "answered"]
+    cited = [bool(set(r.case.gold_doc_ids) & {c.doc_id for c in r.response.citations}) for r in answered if r.response and r.case.gold_doc_ids]
+    evidence = [
+        evidence_in_answer(r.case.gold_evidence, r.response.answer if r.response else None)
+        for r in answerable if r.case.gold_evidence
+    ]
+
+    def tagged(tag: str) -> list[CaseResult]:
+        return [r for r in results if tag in r.case.tags]
+
+    return {
+        "n_answerable": len(answerable),
+        "answered": _share([r.status == "answered" for r in answerable]),
+        "gold_guideline_cited": _share(cited),
+        "evidence_in_answer": _share(evidence),
+        "near_miss_abstained": _share([r.status == "abstained" for r in tagged("near_miss")]),
+        "n_near_miss": len(tagged("near_miss")),
+        "out_of_scope_abstained": _share([r.status == "abstained" for r in tagged("out_of_scope")]),
+        "n_out_of_scope": len(tagged("out_of_scope")),
+        "disagreement_reported": _share([disagreement_reported(r.response) for r in tagged("disagreement")]),
+        "n_disagreement": len(tagged("disagreement")),
+    }
