@@ -40,11 +40,17 @@ def questions(shared: Path, n: int, seed: int) -> list[str]:
     with open(shared / "medquad" / "medquad_qa.jsonl") as fh:
         for line in fh:
             qs.append(json.loads(line)["question"])
-    gl = REPO / "evalsets" / "guideline_questions.jsonl"
-    if gl.is_file():
-        qs += [json.loads(x)["question"] for x in gl.read_text().splitlines() if x.strip()]
     random.Random(seed).shuffle(qs)
-    return list(dict.fromkeys(qs))[:n]
+    # Half clinician questions (the dev set: answered mostly) so that both the answering and the
+    # abstaining paths are timed; MedQuAD's consumer questions mostly abstain on a guideline index.
+    clin: list[str] = []
+    for name in ("evalsets/clinician/test.jsonl", "evalsets/clinician/fit.jsonl", "evalsets/guideline_questions.jsonl"):
+        f = REPO / name
+        if f.is_file():
+            clin += [json.loads(x)["question"] for x in f.read_text().splitlines() if x.strip()]
+    random.Random(seed + 1).shuffle(clin)
+    mixed = clin[: n // 2] + qs
+    return list(dict.fromkeys(mixed))[:n]
 
 
 def replicate(src_root: Path, dest_root: Path, size: int, seed: int) -> Path:
@@ -93,7 +99,7 @@ def measure(root: Path, qs: list[str], settings) -> dict:
     idx = svc.holder.get()
     for q in qs[:5]:  # warm-up
         svc.answer(QueryRequest(question=q))
-    floor, server, statuses = [], [], {}
+    floor, server, statuses, status_of = [], [], {}, []
     for q in qs:
         t = time.perf_counter()
         v = svc.embedder.embed([q])
@@ -102,12 +108,19 @@ def measure(root: Path, qs: list[str], settings) -> dict:
         r = svc.answer(QueryRequest(question=q))
         server.append(r.timings_ms.total)
         statuses[r.status] = statuses.get(r.status, 0) + 1
+        status_of.append(r.status)
+    by_status = {}
+    for st in sorted(set(status_of)):  # each path beside the floor of the same questions
+        f = [x for x, y in zip(floor, status_of, strict=True) if y == st]
+        sv = [x for x, y in zip(server, status_of, strict=True) if y == st]
+        by_status[st] = {"n": len(sv), "floor_p50_ms": round(statistics.median(f), 2), "server_p50_ms": round(statistics.median(sv), 2),
+                         "ratio_p50": round(statistics.median(sv) / statistics.median(f), 3)}
     return {
         "chunks": len(idx.chunks),
         "floor_p50_ms": round(statistics.median(floor), 2), "floor_p95_ms": round(pct(floor, 95), 2),
         "server_p50_ms": round(statistics.median(server), 2), "server_p95_ms": round(pct(server, 95), 2),
         "ratio_p50": round(statistics.median(server) / statistics.median(floor), 3),
-        "statuses": statuses, "n_questions": len(qs),
+        "by_status": by_status, "statuses": statuses, "n_questions": len(qs),
     }
 
 

@@ -1,4 +1,4 @@
-"""Abstention is calibrated on labelled data: a small end-to-end calibration run on MedQuAD."""
+"""The gate and the sentence scorer are fitted on labelled data; thresholds and models round-trip."""
 
 from __future__ import annotations
 
@@ -7,50 +7,74 @@ import json
 import numpy as np
 import pytest
 
-from app.query.abstain import FEATURES, AbstainModel, Signals
-from app.query.calibrate import choose_threshold, risk_coverage
+from app.calibration.collect import holds_evidence
+from app.calibration.thresholds import binary_groups, choose_threshold
+from app.eval.metrics import risk_coverage
+from app.query.abstain import AbstainModel, LinearModel, Signals
 
 
 def test_threshold_maximizes_the_worse_of_the_two_rates():
     p = np.array([0.9, 0.8, 0.7, 0.4, 0.3, 0.6, 0.2, 0.1])
     y = np.array([1, 1, 1, 1, 0, 0, 0, 0])
-    t = choose_threshold(p, y)
-    # t=0.4 answers 4/4 positives and abstains on 3/4 negatives: min = 0.75, the best possible here
-    assert t == pytest.approx(0.4)
+    t = choose_threshold(p, binary_groups(y))
+    # min(answer rate, abstain rate) = 0.75 is the best possible here (at 0.35 or at 0.65); ties take the
+    # higher threshold, the side that abstains
+    ans = p >= t
+    assert min(ans[y == 1].mean(), (~ans[y == 0]).mean()) == 0.75
+    assert 0.6 < t <= 0.7
+
+
+def test_threshold_serves_the_worst_group_of_several():
+    p = np.array([0.9, 0.2, 0.6, 0.5])
+    groups = [(np.array([1, 0, 0, 0], bool), True), (np.array([0, 1, 0, 0], bool), False),
+              (np.array([0, 0, 1, 0], bool), True), (np.array([0, 0, 0, 1], bool), False)]
+    t = choose_threshold(p, groups)
+    assert 0.5 < t <= 0.6  # every group satisfied
 
 
 def test_risk_coverage_by_hand():
-    p = np.array([0.9, 0.8, 0.3, 0.1])
-    correct = np.array([1, 0, 1, 0])
-    pts, aurc = risk_coverage(p, correct)
-    # risks at coverage 1/4..4/4: 0, 1/2, 1/3, 1/2 → mean 0.3333
+    pts, aurc = risk_coverage([0.9, 0.8, 0.3, 0.1], [True, False, True, False])
     assert aurc == pytest.approx((0 + 0.5 + 1 / 3 + 0.5) / 4)
     assert pts[0] == (0.25, 0.0)
 
 
 def test_model_roundtrip_and_probability(tmp_path):
-    m = AbstainModel([0.0] * len(FEATURES), [1.0] * len(FEATURES), [1.0] + [0.0] * (len(FEATURES) - 1), 0.0, 0.5, {"report": {}})
+    gate = LinearModel(["a", "b"], [0.0, 0.0], [1.0, 1.0], [1.0, 0.0], 0.0)
+    sent = LinearModel(["x"], [0.0], [2.0], [4.0], -1.0)
+    m = AbstainModel(gate, 0.5, sent, {"report": {}})
     path = tmp_path / "a.json"
     path.write_text(json.dumps(m.to_json()))
     m2 = AbstainModel.load(path)
-    s = Signals(2.0, 0, 0, 0, 0, 0, 0, 0)
-    assert m2.probability(s) == pytest.approx(1 / (1 + np.exp(-2.0)))
-    assert m2.should_answer(s)[0] and not m2.should_answer(Signals(-2.0, 0, 0, 0, 0, 0, 0, 0))[0]
+    assert m2.probability(Signals({"a": 2.0})) == pytest.approx(1 / (1 + np.exp(-2.0)))
+    assert m2.should_answer(Signals({"a": 2.0}))[0] and not m2.should_answer(Signals({"a": -2.0}))[0]
+    assert m2.sentence is not None and m2.sentence.logits(np.array([[1.0]]))[0] == pytest.approx(4.0 * 0.5 - 1.0)
 
 
-@pytest.mark.slow
-def test_calibration_run_separates_answerable_from_removed(tmp_path, embedder, shared_dir):
-    from app.query.calibrate import calibrate
+def test_an_old_format_file_is_refused_with_a_hint(tmp_path):
+    from app.errors import ConfigError
+
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"features": ["dense_top"], "threshold": 0.5, "model": {}}))
+    with pytest.raises(ConfigError) as e:
+        AbstainModel.load(path)
+    assert "calibrate" in (e.value.hint or "")
+
+
+def test_sentence_label_is_the_gold_evidence():
+    ev = "The USPSTF recommends the use of low-dose aspirin (81 mg/d) as preventive medication after 12 weeks of gestation."
+    assert holds_evidence(ev, ev)
+    assert holds_evidence("The USPSTF recommends the use of low-dose aspirin (81 mg/d) as preventive medication", ev)
+    assert not holds_evidence("Preeclampsia is one of the most serious health problems that affect pregnant women.", ev)
+
+
+def test_shipped_calibration_loads_and_has_a_report():
     from app.settings import Settings
 
-    settings = Settings(data={"shared_dir": shared_dir})
-    out = tmp_path / "abstain.json"
-    report = calibrate(settings, tmp_path / "work", out, n_docs=150, n_heldout=60, max_questions=300, seed=5, embedder=embedder)
-    t = report["test"]
-    assert t["auroc"] >= 0.9
-    assert t["answer_rate_answerable"] >= 0.85 and t["abstain_rate_unanswerable"] >= 0.85
-    model = AbstainModel.load(out)
-    assert model.meta["report"]["dataset"]["n_docs_indexed"] == 150
+    m = AbstainModel.load(Settings().abstain.calibration_file)
+    rep = m.meta["report"]
+    assert m.sentence is not None and 0.0 < m.threshold < 1.0
+    assert rep["data"]["clinician_fit"] >= 200
+    assert set(rep["out_of_fold"]) >= {"clinician.answer_rate", "clinician.abstain_rate"}
 
 
 def test_bm25_idf_weighs_rare_terms_and_unseen_terms_most():
@@ -58,10 +82,7 @@ def test_bm25_idf_weighs_rare_terms_and_unseen_terms_most():
 
     texts = ["aspirin dose for adults", "aspirin in children", "aspirin and bleeding", "warfarin monitoring"]
     b = Bm25Index.build(texts)
-    def stem(w: str) -> str:
-        return b._stem([w])[0] if b._stem else w
-
-    common, rare, unseen = b.idf(stem("aspirin")), b.idf(stem("warfarin")), b.idf("zzzunseen")
+    common, rare, unseen = b.idf(b.terms("aspirin")[0]), b.idf(b.terms("warfarin")[0]), b.idf("zzzunseen")
     assert 0 < common < rare < unseen
     # Lucene BM25 IDF from the document frequency: ln(1 + (N - df + 0.5) / (df + 0.5))
     assert rare == pytest.approx(np.log(1 + (4 - 1 + 0.5) / 1.5))

@@ -1,76 +1,81 @@
 """Abstention as data: evidence signals → a calibrated probability that the evidence answers.
 
-The model is a logistic regression over a handful of retrieval signals, fitted by
-`guideground calibrate` on MedQuAD questions whose gold documents are present (answerable) or
-removed from the index (unanswerable). Its coefficients and the chosen threshold live in a JSON
-file next to the settings (app/query/calibration/abstain.json) together with the calibration
-report; nothing here is picked by hand.
+Two small logistic regressions, both fitted offline by `guideground calibrate` (app/calibration/) and
+stored with their report in app/query/calibration/abstain.json; nothing here is picked by hand:
+
+- the **sentence scorer** rates each candidate sentence as the one holding the answer, from what the
+  question asks for (app/query/asks.py), how much of its rare vocabulary the sentence covers, its
+  similarity and its passage's rank (app/query/evidence.py);
+- the **gate** turns question-level signals (the best sentences' scores, whether they hold the asked-for
+  item, coverage, retriever agreement, the margin to the next guideline) into P(answerable).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from app.errors import ConfigError
 
-# Signals that transfer across corpora. Raw BM25 scores and the share of out-of-vocabulary terms
-# are recorded for explanation but not used: both depend on the corpus size and vocabulary (a
-# 3-document index makes every question look out of vocabulary).
-FEATURES = [
-    "dense_top",  # cosine of the best passage (dense)
-    "rrf_top",  # fused score of the best passage, scaled to [0, 1 + bm25_weight]
-    "agreement",  # Jaccard overlap of the top-5 documents of the two retrievers
-    "term_coverage",  # share of the question's terms found in the top passages
-    "best_sentence",  # best sentence cosine among the quotable sentences
-    "title_coverage",  # share of the question's terms found in the top passages' titles and headings
-    "idf_coverage",  # IDF-weighted share of the question's terms found in the top passages (text + headings)
-    "missing_idf",  # the rarest absent question term's IDF, over the largest possible IDF (0 = none absent)
-]
-
-
-# Recorded with every decision (and in calibration dumps) but not necessarily in the model.
-EXTRA = ["oov_share", "bm25_top_norm"]
+FORMAT = 2
 
 
 @dataclass
 class Signals:
-    dense_top: float
-    rrf_top: float
-    agreement: float
-    term_coverage: float
-    oov_share: float
-    best_sentence: float
-    bm25_top_norm: float
-    title_coverage: float = 0.0
-    idf_coverage: float = 0.0
-    missing_idf: float = 0.0
+    """Question-level gate inputs by name (every computed signal is recorded, used or not)."""
 
-    def vector(self) -> list[float]:
-        return [float(getattr(self, f)) for f in FEATURES]
+    values: dict[str, float] = field(default_factory=dict)
+
+    def vector(self, names: list[str]) -> list[float]:
+        return [float(self.values.get(n, 0.0)) for n in names]
 
     def as_dict(self) -> dict[str, float]:
-        names = [*dict.fromkeys([*FEATURES, *EXTRA])]
-        return {f: round(float(getattr(self, f)), 4) for f in names}
+        return {k: round(float(v), 4) for k, v in self.values.items()}
 
 
 @dataclass
-class AbstainModel:
+class LinearModel:
+    features: list[str]
     mean: list[float]
     scale: list[float]
     coef: list[float]
     intercept: float
+
+    def __post_init__(self) -> None:
+        self._m = np.asarray(self.mean, dtype=np.float64)
+        self._s = np.where(np.asarray(self.scale, dtype=np.float64) == 0, 1.0, np.asarray(self.scale, dtype=np.float64))
+        self._w = np.asarray(self.coef, dtype=np.float64)
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """Log-odds for each row of X (columns in ``features`` order)."""
+        return ((np.asarray(X, dtype=np.float64) - self._m) / self._s) @ self._w + self.intercept
+
+    def to_json(self) -> dict[str, Any]:
+        return {"features": self.features, "mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> LinearModel:
+        return cls(list(d["features"]), list(d["mean"]), list(d["scale"]), list(d["coef"]), float(d["intercept"]))
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+
+@dataclass
+class AbstainModel:
+    gate: LinearModel
     threshold: float
-    meta: dict[str, Any]
+    sentence: LinearModel | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def probability(self, s: Signals) -> float:
-        z = self.intercept
-        for x, m, sc, w in zip(s.vector(), self.mean, self.scale, self.coef, strict=True):
-            z += w * (x - m) / (sc or 1.0)
-        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+        return sigmoid(float(self.gate.logits(np.array([s.vector(self.gate.features)]))[0]))
 
     def should_answer(self, s: Signals) -> tuple[bool, float]:
         p = self.probability(s)
@@ -84,18 +89,19 @@ class AbstainModel:
                 hint="run `guideground calibrate` (or set GUIDEGROUND_ABSTAIN__ENABLED=false)",
             )
         data = json.loads(Path(path).read_text())
-        if data.get("features") != FEATURES:
+        if data.get("format") != FORMAT:
             raise ConfigError(
-                f"calibration file {path} was fitted on features {data.get('features')}, expected {FEATURES}",
+                f"calibration file {path} has format {data.get('format')}, expected {FORMAT}",
                 hint="run `guideground calibrate` again",
             )
-        m = data["model"]
-        return cls(m["mean"], m["scale"], m["coef"], float(m["intercept"]), float(data["threshold"]), data)
+        sent = LinearModel.from_json(data["sentence_model"]) if data.get("sentence_model") else None
+        return cls(LinearModel.from_json(data["gate_model"]), float(data["threshold"]), sent, data)
 
     def to_json(self) -> dict[str, Any]:
         return dict(
             self.meta,
-            features=FEATURES,
+            format=FORMAT,
             threshold=self.threshold,
-            model={"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept},
+            gate_model=self.gate.to_json(),
+            sentence_model=self.sentence.to_json() if self.sentence else None,
         )

@@ -28,6 +28,7 @@ class Picked:
     end: int
     text: str
     sim: float
+    score: float | None = None  # log-odds that this sentence holds the answer (the gate's sentence scorer)
 
 
 def quotable(text: str) -> bool:
@@ -98,4 +99,32 @@ def mmr_select(
         chosen.append(nxt)
         pool.remove(nxt)
     # Readable order: passage by passage in retrieval order, sentences in document order.
+    return sorted(chosen, key=lambda p: (p.cand_rank, p.start))
+
+
+def _word_set(text: str) -> set[str]:
+    return set(_squash(text).split())
+
+
+def select_by_score(index: LoadedIndex, pool: list[Picked], k: int, margin: float, floor: float) -> list[Picked]:
+    """The best-scored sentence, then up to k-1 more within ``margin`` log-odds of it and above ``floor``,
+    skipping near-repeats; in reading order (passage by passage, sentences in document order)."""
+    scored = sorted((p for p in pool if p.score is not None), key=lambda p: -(p.score or 0.0))
+    if not scored:
+        return []
+    best = scored[0].score or 0.0
+    chosen: list[Picked] = []
+    for p in scored:
+        if len(chosen) >= k:
+            break
+        if chosen and ((p.score or 0.0) < best - margin or (p.score or 0.0) < floor):
+            break
+        # A near-repeat says the same words again (late-chunked sentence vectors of one passage are too
+        # alike to tell two recommendations apart, so this compares words, not vectors).
+        w = _word_set(p.text)
+        if any(len(w & _word_set(q.text)) / max(1, len(w | _word_set(q.text))) > 0.8 for q in chosen):
+            continue
+        if any(q.row == p.row and q.start < p.end and p.start < q.end for q in chosen):
+            continue
+        chosen.append(p)
     return sorted(chosen, key=lambda p: (p.cand_rank, p.start))

@@ -1,44 +1,101 @@
-"""Conflicting evidence: top passages from different guidelines give different numbers for the same item.
+"""Disagreement between guidelines on the asked-for item: a number, a grade, or the direction.
 
-Example: one guideline starts mammography at 40, another at 50. Quoting either would silently
-take a side, so the service abstains with ``conflicting_evidence`` and returns both passages.
+Each guideline among the relevant sentences takes a *position*: the values of the kind the question
+asks for (ages, intervals, doses, durations, thresholds), its recommendation grade, and its direction
+(for, against, insufficient evidence). Two guidelines disagree when their best relevant sentences are
+about the same item (shared content words) and their positions differ on something the question asks
+about; a guideline superseded by a newer version of itself is reported as a version difference. The
+service answers with both positions attributed (``conflicts`` in the response); see docs/architecture.md.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from app.query.schemas import Citation, ConflictOut, ConflictPosition
 from app.query.verify import content_words
+from ingest.store import LoadedIndex
 
 # (kind, pattern) — the number is group "n".
 _FACTS = [
     ("age", re.compile(r"\b(?:age[sd]?|aged|older than|younger than|beginning at|starting at|start at)\s+(?:of\s+)?(?P<n>\d{1,3})\b", re.I)),
     ("age", re.compile(r"\b(?P<n>\d{1,3})\s*(?:years? (?:of age|old)|-year-olds?)\b", re.I)),
+    ("age", re.compile(r"\b(?P<n>\d{1,3})\s*(?:to|-|–)\s*\d{1,3}\s*years\b", re.I)),
     ("interval", re.compile(r"\bevery\s+(?P<n>\d{1,2})\s*(?:to\s+\d+\s*)?(?:years?|months?|weeks?|days?)\b", re.I)),
-    ("dose", re.compile(r"\b(?P<n>\d+(?:\.\d+)?)\s*(?:mg|mcg|µg|g|units?|mL)\b", re.I)),
-    ("duration", re.compile(r"\b(?P<n>\d{1,3})\s*(?:days?|weeks?|hours?)\b(?! of age)", re.I)),
-    ("threshold", re.compile(r"\b(?P<n>\d{2,3}/\d{2,3})\s*mm\s*Hg\b", re.I)),
+    ("interval", re.compile(r"\b(?P<n>annual(?:ly)?|yearly|biennial(?:ly)?|periodically)\b", re.I)),
+    ("dose", re.compile(r"\b(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|to|–)\s*\d+(?:\.\d+)?)?\s*(?:mg|mcg|µg|micrograms?|g|units?|mL|MME)\b", re.I)),
+    ("duration", re.compile(r"\b(?P<n>\d{1,3}|three|seven|few)\s*(?:days?|weeks?|hours?)\b(?! of age)", re.I)),
+    ("threshold", re.compile(r"\b(?P<n>\d{2,3}(?:/\d{2,3})?)\s*mm\s*Hg\b|(?P<p>\d+(?:\.\d+)?)\s*%", re.I)),
 ]
+_GRADE = [
+    re.compile(r"\bgrade\s*[:\-]?\s*(?P<g>[A-D])\b"),
+    re.compile(r"\b(?P<g>[A-D])\s+recommendation\b"),
+    re.compile(r"\brecommendation category\s*:\s*(?P<g>[A-D])\b", re.I),
+    re.compile(r"\b(?P<g>I)\s+statement\b"),
+    re.compile(r"\b(?P<g>(?:strong|weak)\s+(?:for|against))\b", re.I),
+    re.compile(r"\bstrength of recommendation\s*:?\s*(?P<g>[A-D])\b", re.I),
+]
+_AGAINST = re.compile(r"\brecommends? against\b|\bsuggests? against\b|\bnot recommended\b|\bshould not\b|\bavoid\b|\b(?:strong|weak) against\b|\bD recommendation\b|\bgrade\s*:?\s*D\b", re.I)
+_INSUFFICIENT = re.compile(r"\binsufficient\b|\bI statement\b|\bneither for nor against\b|\bevidence is lacking\b", re.I)
+_FOR = re.compile(r"\brecommends?\b|\bsuggests?\b|\bshould\b|\boffer\b|\b[AB] recommendation\b|\b(?:strong|weak) for\b", re.I)
+
+ASKS = [
+    ("age", re.compile(r"\b(age|aged|old|older|younger|start|begin|when)\b", re.I)),
+    ("interval", re.compile(r"\b(how often|interval|frequency|every|repeat|how frequently|annual|yearly|rescreen)\w*", re.I)),
+    ("dose", re.compile(r"\b(dose|dosage|dosing|how much|mg|mcg|units?|mme)\b", re.I)),
+    ("duration", re.compile(r"\b(how long|duration|days?|weeks?|hours?|within|how many days)\b", re.I)),
+    ("threshold", re.compile(r"\b(blood pressure|threshold|target|goal|mm ?hg|cutoff|cut-off|risk of|percent|%)", re.I)),
+]
+
+
+_WORD_VALUES = {"annual": "1", "annually": "1", "yearly": "1", "biennial": "2", "biennially": "2", "three": "3", "seven": "7"}
 
 
 def facts(text: str) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for kind, rx in _FACTS:
         for m in rx.finditer(text):
-            out.setdefault(kind, set()).add(m.group("n"))
+            v = m.groupdict().get("n") or m.groupdict().get("p")
+            if v:
+                out.setdefault(kind, set()).add(_WORD_VALUES.get(v.lower(), v.lower()))
     return out
 
 
-@dataclass
-class Conflict:
-    kind: str
-    a_row: int
-    a_span: tuple[int, int]
-    a_values: set[str]
-    b_row: int
-    b_span: tuple[int, int]
-    b_values: set[str]
+def grade(text: str) -> str | None:
+    for rx in _GRADE:
+        m = rx.search(text)
+        if m:
+            return " ".join(m.group("g").lower().split())
+    return None
+
+
+def direction(text: str) -> str | None:
+    if _INSUFFICIENT.search(text):
+        return "insufficient"
+    if _AGAINST.search(text):
+        return "against"
+    if _FOR.search(text):
+        return "for"
+    return None
+
+
+def asked_kinds(question: str) -> set[str] | None:
+    """Which kinds of number the question asks about (None: no cue, all kinds count)."""
+    kinds = {k for k, rx in ASKS if rx.search(question)}
+    if "interval" in kinds and not re.search(r"\b(age|aged|old|start|begin)\b", question, re.I):
+        kinds.discard("age")  # "when" in "how often ... when" is not about age
+    return kinds or None
+
+
+# Words every guideline sentence shares: two sentences are about the same item only when they also share
+# a word outside this list (mammography and colonoscopy both "start at age … in average-risk adults").
+_GENERIC = frozenset(
+    "adult adults women men patients patient people persons person children average risk risks start starting "
+    "begin beginning age aged years year screening screen screened recommend recommends recommendation "
+    "recommended clinicians clinician should consider evidence therapy treatment care health increased high "
+    "low work group uspstf suggests suggest offer offering".split()
+)
 
 
 @dataclass
@@ -48,49 +105,77 @@ class SentenceView:
     start: int
     end: int
     text: str
-    sim: float
+    sim: float  # relevance (cosine, or the calibrated sentence score when there is one)
 
 
-_ASKS = [
-    ("age", re.compile(r"\b(age|aged|old|older|younger|start|begin|when)\b", re.I)),
-    ("interval", re.compile(r"\b(how often|interval|frequency|every|repeat|how frequently)\b", re.I)),
-    ("dose", re.compile(r"\b(dose|dosage|dosing|how much|mg|mcg|units?)\b", re.I)),
-    ("duration", re.compile(r"\b(how long|duration|days?|weeks?|hours?|within)\b", re.I)),
-    ("threshold", re.compile(r"\b(blood pressure|threshold|target|mm ?hg|cutoff|cut-off)\b", re.I)),
-]
+@dataclass
+class Conflict:
+    kind: str  # age | interval | dose | duration | threshold | grade | direction | version
+    a_row: int
+    a_span: tuple[int, int]
+    a_values: set[str]
+    b_row: int
+    b_span: tuple[int, int]
+    b_values: set[str]
+    a_doc: str = ""
+    b_doc: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
-def asked_kinds(question: str) -> set[str] | None:
-    """Which kinds of number the question asks about (None: no cue, all kinds count)."""
-    kinds = {k for k, rx in _ASKS if rx.search(question)}
-    if "interval" in kinds and not re.search(r"\b(age|aged|old|start|begin)\b", question, re.I):
-        kinds.discard("age")  # "when" in "how often ... when" is not about age
-    return kinds or None
+def _differs(a: SentenceView, b: SentenceView, wanted: set[str] | None, asks_position: bool) -> tuple[str, set[str], set[str]] | None:
+    fa, fb = facts(a.text), facts(b.text)
+    for kind in sorted(fa.keys() & fb.keys()):
+        if (wanted is None or kind in wanted) and fa[kind].isdisjoint(fb[kind]):
+            return kind, fa[kind], fb[kind]
+    if not asks_position:
+        return None
+    da, db = direction(a.text), direction(b.text)
+    if da and db and da != db:
+        return "direction", {da}, {db}
+    ga, gb = grade(a.text), grade(b.text)
+    if ga and gb and ga != gb:
+        return "grade", {ga}, {gb}
+    return None
 
 
 def find_conflict(
-    sentences: list[SentenceView], min_sim: float, min_overlap: float = 0.3, question: str | None = None
+    sentences: list[SentenceView], min_sim: float, min_overlap: float = 0.08, question: str | None = None,
+    superseded: dict[str, str] | None = None,
 ) -> Conflict | None:
-    """Two relevant sentences from different documents, about the same item, with disjoint numbers
-    of a kind the question asks about."""
+    """The first pair of relevant sentences from different documents that disagree on the asked-for item."""
     wanted = asked_kinds(question) if question else None
-    rel = [s for s in sentences if s.sim >= min_sim]
-    rel.sort(key=lambda s: -s.sim)
+    asks_position = True
+    rel = sorted((s for s in sentences if s.sim >= min_sim), key=lambda s: -s.sim)
+    superseded = superseded or {}
     for i, a in enumerate(rel):
-        fa = facts(a.text)
-        if not fa:
-            continue
         wa = content_words(a.text)
         for b in rel[i + 1 :]:
             if b.doc_id == a.doc_id:
                 continue
-            fb = facts(b.text)
             wb = content_words(b.text)
-            if not wa or not wb or len(wa & wb) / len(wa | wb) < min_overlap:
+            if not wa or not wb or len(wa & wb) / len(wa | wb) < min_overlap or not (wa & wb) - _GENERIC:
                 continue
-            for kind in sorted(fa.keys() & fb.keys()):
-                if wanted is not None and kind not in wanted:
-                    continue
-                if fa[kind].isdisjoint(fb[kind]):
-                    return Conflict(kind, a.row, (a.start, a.end), fa[kind], b.row, (b.start, b.end), fb[kind])
+            d = _differs(a, b, wanted, asks_position)
+            if d is None and (superseded.get(a.doc_id) == b.doc_id or superseded.get(b.doc_id) == a.doc_id):
+                d = ("version", set(), set())
+            if d is not None:
+                kind, va, vb = d
+                return Conflict(kind, a.row, (a.start, a.end), va, b.row, (b.start, b.end), vb, a.doc_id, b.doc_id)
     return None
+
+
+def conflict_out(idx: LoadedIndex, k: Conflict, ca: Citation, cb: Citation) -> ConflictOut:
+    """The disagreement as the response shows it: each guideline's position, attributed by issuer and year."""
+    docs = idx.manifest["documents"]
+    from app.query.versions import superseded_map
+
+    sup = superseded_map(idx.version, docs)
+
+    def pos(doc: str, c: Citation, values: set[str]) -> ConflictPosition:
+        d = docs.get(doc, {})
+        return ConflictPosition(
+            doc_id=doc, title=d.get("title", c.title), issuer=d.get("issuer", c.issuer), published=d.get("published", ""),
+            citation=c.n, values=sorted(values), superseded=doc in sup,
+        )
+
+    return ConflictOut(kind=k.kind, positions=[pos(ca.doc_id, ca, k.a_values), pos(cb.doc_id, cb, k.b_values)])  # type: ignore[arg-type]

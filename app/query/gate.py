@@ -1,9 +1,9 @@
 """The gate stage: answer, or abstain with a reason, before anything is generated.
 
-Order: no candidates → ``no_evidence``; two guidelines disagreeing on the asked-for item →
-``conflicting_evidence`` (the more specific reason, so it is checked before the weak-evidence model);
-the calibrated model says the evidence does not answer → ``weak_evidence``; nothing quotable →
-``unsupported``.
+No candidates → ``no_evidence``; the calibrated model says the evidence does not answer →
+``weak_evidence`` (``conflicting_evidence`` when the guidelines found also disagree); nothing quotable →
+``unsupported``. A disagreement between guidelines on an answerable question does not abstain: the
+answer carries both positions, attributed, in ``conflicts``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from app.query.abstain import AbstainModel, Signals
 from app.query.answer import Picked, candidate_sentences
 from app.query.conflicts import Conflict, SentenceView, find_conflict
 from app.query.retrieve import RetrievalResult
-from app.query.signals import compute_signals
+from app.query.signals import question_signals
+from app.query.versions import superseded_map
 from app.settings import Settings
 from ingest.store import LoadedIndex
 
@@ -38,23 +39,37 @@ class Gate:
     def decide(self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked]) -> GateDecision:
         if not res.candidates:
             return GateDecision(False, "no_evidence", 0.0)
-        sig = compute_signals(idx, res, question, pool, self.settings.retrieval.rrf_k)
+        sig, scores = question_signals(
+            idx, question, res, pool, self.settings.retrieval.rrf_k, self.model.sentence if self.model else None
+        )
+        if self.model is not None and self.model.sentence is not None:
+            for p, sc in zip(pool, scores.tolist(), strict=True):
+                p.score = sc  # the extractive generator picks the sentences most likely to hold the answer
         ok, conf = (True, None) if self.model is None else self.model.should_answer(sig)
-        conflict = self.conflict(idx, question, qvec, res, pool)
-        if conflict is not None:
-            return GateDecision(False, "conflicting_evidence", conf, conflict, sig)
+        conflict, _ = self.conflict(idx, question, qvec, res, pool)
         if not ok:
-            return GateDecision(False, "weak_evidence", conf, None, sig)
+            # Weak evidence on which two guidelines also disagree: say so, it is the more specific reason.
+            return GateDecision(False, "conflicting_evidence" if conflict else "weak_evidence", conf, conflict, sig)
         if not pool:
             return GateDecision(False, "unsupported", conf, None, sig)
-        return GateDecision(True, None, conf, None, sig)
+        return GateDecision(True, None, conf, conflict, sig)
 
-    def conflict(self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked]) -> Conflict | None:
+    def conflict(self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked]) -> tuple[Conflict | None, list[Picked]]:
+        """A disagreement among the relevant sentences of the top passages — looking twice as deep as the
+        quoted passages (the disagreeing guideline may rank lower) — and the sentences it was found in."""
         a = self.settings.answer
         if not pool or not self.settings.abstain.conflict_check:
-            return None
-        best = max(p.sim for p in pool)
-        # Look a little deeper than the quoted passages: the disagreeing guideline may rank 4th.
+            return None, []
         wide = candidate_sentences(idx, res.candidates, a.candidate_chunks * 2, qvec)
-        views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, p.sim) for p in wide]
-        return find_conflict(views, min_sim=max(a.min_sentence_similarity, best * a.relative_sentence_floor), question=question)
+        scored = self.model is not None and self.model.sentence is not None
+        if scored:
+            _, scores = question_signals(idx, question, res, wide, self.settings.retrieval.rrf_k, self.model.sentence if self.model else None)
+            rel = scores.tolist()
+        else:
+            rel = [p.sim for p in wide]
+        best = max(rel)
+        # With the sentence scorer, "relevant" is within a few log-odds of the best sentence; else a cosine floor.
+        floor = best - a.conflict_margin if scored else max(a.min_sentence_similarity, best * a.relative_sentence_floor)
+        views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r) for p, r in zip(wide, rel, strict=True)]
+        superseded = superseded_map(idx.version, idx.manifest["documents"])
+        return find_conflict(views, min_sim=floor, question=question, superseded=superseded), wide

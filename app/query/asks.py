@@ -1,0 +1,103 @@
+"""What a question asks for, and which kinds of item a guideline sentence holds.
+
+A clinician's question asks for a kind of item: an age, an interval, a dose, a duration, a threshold,
+a recommendation grade or strength, a population, a yes/no recommendation. A sentence that answers it
+must hold an item of that kind; a near-miss question ("what dose …?" over a guideline that gives only
+an age range) finds sentences on the topic but none with the asked-for item. Both sides are plain
+patterns, so the gate's inputs stay inspectable.
+"""
+
+from __future__ import annotations
+
+import re
+
+_I = re.IGNORECASE
+NUM = r"\d+(?:[.,]\d+)?"
+
+# Items a sentence can hold.
+ITEM_PATTERNS: dict[str, re.Pattern[str]] = {
+    "age": re.compile(
+        rf"\b(?:age[sd]?|aged|older than|younger than|beginning at|starting at|over|under)\s+(?:of\s+)?{NUM}\b"
+        rf"|\b{NUM}\s*(?:years?|yrs?)\s*(?:of age|old|and older|or older|and younger|or younger)\b|\b{NUM}\s*-\s*year-olds?\b"
+        rf"|\b{NUM}\s*(?:to|-|–)\s*{NUM}\s*years\b",
+        _I,
+    ),
+    "interval": re.compile(
+        rf"\bevery\s+(?:{NUM}|one|two|three|four|five|six|ten|other)\b|\b(?:annual(?:ly)?|yearly|biennial(?:ly)?|triennial|"
+        rf"once|twice|one-time|1-time|periodic(?:ally)?|interval|repeat(?:ed)?)\b|\b{NUM}\s*(?:times?)\s*(?:a|per)\b",
+        _I,
+    ),
+    "dose": re.compile(
+        rf"\b{NUM}\s*(?:mg|mcg|µg|g|gram|grams|units?|iu|ml|mL|mme|mg/d|mg/day|mg/kg|doses?)\b|\bdos(?:e|es|ing|age)\b|\bMME\b",
+        _I,
+    ),
+    "duration": re.compile(rf"\b{NUM}\s*(?:to\s*{NUM}\s*)?(?:days?|weeks?|months?|hours?|minutes?)\b|\bfor\s+(?:at least|up to)\b", _I),
+    "threshold": re.compile(
+        rf"\b{NUM}\s*/\s*{NUM}\b|\bmm\s*hg\b|\bmg/dl\b|\bmmol\b|\b{NUM}\s*%|\bpercent\b|[≥≤<>]\s*{NUM}|\bbmi\b|\bkg/m\b|"
+        rf"\b(?:at least|greater than|less than|more than|above|below|exceeds?)\s+{NUM}\b",
+        _I,
+    ),
+    "grade": re.compile(
+        r"\bgrade\s*[:\-]?\s*[A-D]\b|\b[A-D]\s+recommendation\b|\bI\s+statement\b|\binsufficient\b|\b(?:strong|weak|conditional)\s+"
+        r"(?:recommendation|for|against)\b|\bstrength of (?:recommendation|evidence)\b|\b(?:level|quality) of evidence\b|"
+        r"\b(?:good|fair|poor|moderate|high|low)[- ](?:quality )?evidence\b|\bcertainty\b|\bcategory\s+[1-4A-D]\b|\bclass\s+(?:I|II|III)\b",
+        re.IGNORECASE,
+    ),
+    "recommend": re.compile(
+        r"\brecommend(?:s|ed|ation)?\b|\bsuggests?\b|\bshould\b|\bconcludes\b|\badvises?\b|\bmay\b|\bconsider\b|\bpreferred\b|\bavoid\b",
+        _I,
+    ),
+    "population": re.compile(
+        r"\b(?:adults?|women|men|children|adolescents?|infants?|persons?|people|patients?|individuals|pregnan\w*|"
+        r"postmenopausal|smokers?|veterans?|girls|boys|newborns?|elderly|older)\b",
+        _I,
+    ),
+    "number": re.compile(rf"\b{NUM}\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b", _I),
+}
+
+# What a question asks for (a question may ask for several kinds).
+ASK_PATTERNS: dict[str, re.Pattern[str]] = {
+    "age": re.compile(r"\b(?:what|which|at what|from what|until what|up to what)\s+age|\bhow old\b|\bage (?:range|group|limit|cut[- ]?off)\b|\bstop(?:ping)? (?:at|after)\b|\bbegin(?:ning)? at\b|\bstart(?:ing)? at\b", _I),
+    "interval": re.compile(r"\bhow often\b|\binterval\b|\bfrequency\b|\bhow frequently\b|\brepeat\w*\b|\bre-?screen\w*\b|\bevery how\b|\bhow many years between\b|\bhow soon\b", _I),
+    "dose": re.compile(r"(?<!low-)(?<!high-)(?<!low )\bdos(?:e|es|ing|age)\b|\bhow much\b|\bhow many (?:mg|milligrams|units|tablets)\b|\bmg\b|\bmme\b|\bmorphine milligram\b", _I),
+    "duration": re.compile(r"\bhow long\b|\bduration\b|\bfor how many (?:days|weeks|months)\b|\bhow many (?:days|weeks|months|hours)\b|\bwithin how\b", _I),
+    "threshold": re.compile(r"\bthreshold\b|\bcut[- ]?off\b|\btarget\b|\bgoal\b|\babove what\b|\bbelow what\b|\bwhat (?:level|value|reading|score|bmi|blood pressure)\b|\bmm\s*hg\b|\bhow high\b|\bhow low\b|\bwhat percent", _I),
+    "grade": re.compile(r"\bgrade[ds]?\b|\bstrength\b|\bhow strong(?:ly)?\b|\blevel of (?:evidence|recommendation|certainty)\b|\bquality of (?:the )?evidence\b|\bcertainty\b|\bletter grade\b|\bhow confident\b", _I),
+    "population": re.compile(r"\bwho should\b|\bwhich (?:patients|adults|women|men|children|people|persons|groups?|populations?)\b|\bwhom\b|\beligib\w*\b|\bin which (?:patients|groups?)\b|\bwhat (?:population|patients|group)\b", _I),
+    "yes_no": re.compile(r"^(?:[^?]*[.!]\s+)?(?:is|are|does|do|should|can|could|would|will|has|have|was|were|must)\b", _I),
+    "number": re.compile(r"\bhow many\b|\bwhat (?:number|percentage|proportion)\b|\bhow much\b", _I),
+}
+
+NUMERIC = frozenset({"age", "interval", "dose", "duration", "threshold", "number"})
+
+
+def sentence_items(text: str) -> frozenset[str]:
+    return frozenset(k for k, rx in ITEM_PATTERNS.items() if rx.search(text))
+
+
+def ask_part(question: str) -> str:
+    """The question itself: a vignette's last sentences from the first one ending in '?' (else the whole)."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", question.strip())
+    asks = [i for i, p in enumerate(parts) if p.rstrip().endswith("?")]
+    return " ".join(parts[asks[0]:]) if asks else question.strip()
+
+
+def asked_kinds(question: str) -> frozenset[str]:
+    """Kinds of item the question asks for (empty: an open question — "what does X say about Y?")."""
+    last = re.split(r"(?<=[.!])\s+(?=[A-Z])", question.strip())[-1]  # a vignette's question is its last sentence
+    kinds = {k for k, rx in ASK_PATTERNS.items() if rx.search(last)}
+    if "yes_no" in kinds and len(kinds) > 1:
+        kinds.discard("yes_no")  # "Should … and at what age …?" asks the age
+    return frozenset(kinds)
+
+
+def item_match(asked: frozenset[str], items: frozenset[str]) -> float:
+    """1.0 when the sentence holds an item of an asked kind (or the question asks for no specific kind)."""
+    if not asked:
+        return 1.0
+    if "yes_no" in asked:
+        return 1.0 if "recommend" in items or "grade" in items else 0.0
+    specific = asked - {"number"}
+    if specific:
+        return 1.0 if specific & items else 0.0
+    return 1.0 if items & NUMERIC else 0.0

@@ -1,0 +1,65 @@
+"""A question that names a guideline's issuer or year is answered from that guideline.
+
+"What does the 2016 CDC guideline say about …", "per the VA/DoD guideline …", "the USPSTF's grade for …":
+the named issuer (by its common abbreviation or name) and year pick the documents whose metadata
+match; retrieval is then restricted to them (when that finds nothing, the whole index is searched).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+import numpy as np
+
+# abbreviation or name in a question → a substring of the issuer field
+ISSUER_ALIASES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"\bUSPSTF\b|\bU\.?S\.? Preventive Services Task Force\b", re.I), ("preventive services task force",)),
+    (re.compile(r"\bVA\s*/\s*DoD\b|\bVA\b|\bDepartment of Veterans Affairs\b|\bDoD\b", re.I), ("veterans affairs", "department of defense")),
+    (re.compile(r"\bCDC\b|\bCenters for Disease Control\b", re.I), ("centers for disease control",)),
+    (re.compile(r"\bNHLBI\b|\bNational Heart, Lung,? and Blood\b", re.I), ("national heart, lung",)),
+    (re.compile(r"\bCommunity (?:Preventive Services )?Task Force\b|\bCommunity Guide\b|\bCPSTF\b", re.I), ("community preventive services",)),
+    (re.compile(r"\bACIP\b|\bAdvisory Committee on Immunization Practices\b", re.I), ("immunization practices",)),
+]
+_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+_lock = threading.Lock()
+_cache: dict[tuple[str, str], np.ndarray | None] = {}
+
+
+def named_docs(question: str, documents: dict[str, dict[str, Any]]) -> set[str] | None:
+    """Documents the question names by issuer and/or year; None when it names none (or none match)."""
+    issuers = [subs for rx, subs in ISSUER_ALIASES if rx.search(question)]
+    years = set(_YEAR.findall(question))
+    if years and not issuers and not re.search(r"guideline|recommendation|statement|update|version", question, re.I):
+        years = set()  # "smoked since 2009" names no guideline
+    if not issuers and not years:
+        return None
+    if len(issuers) > 1 or len(years) > 1:
+        return None  # "does CDC 2016 differ from VA/DoD 2017 …": a comparison searches everything
+    out = set()
+    for d, meta in documents.items():
+        iss = (meta.get("issuer") or "").lower() + " " + (meta.get("title") or "").lower()
+        if issuers and not any(any(s in iss for s in subs) for subs in issuers):
+            continue
+        if years and not years & set(_YEAR.findall(f"{meta.get('published', '')} {meta.get('title', '')} {meta.get('version', '')}")):
+            continue
+        out.add(d)
+    return out or None
+
+
+def named_rows(index: Any, question: str) -> np.ndarray | None:
+    """Row ids of the named documents' chunks (cached per index version and question); None: not named."""
+    key = (index.version, question)
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    docs = named_docs(question, index.manifest["documents"])
+    rows = None if docs is None else np.array([i for i, c in enumerate(index.chunks) if c.doc_id in docs], dtype=np.int64)
+    if rows is not None and (rows.size == 0 or rows.size == len(index.chunks)):
+        rows = None
+    with _lock:
+        if len(_cache) > 4096:
+            _cache.clear()
+        _cache[key] = rows
+    return rows

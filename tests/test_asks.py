@@ -1,0 +1,37 @@
+"""What a question asks for, and whether a sentence holds that kind of item."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.query.asks import asked_kinds, item_match, sentence_items
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("At what age should colorectal cancer screening start?", "age"),
+        ("My patient is a 62-year-old former smoker. How often should she have low-dose CT?", "interval"),
+        ("What aspirin dose should a pregnant woman at high risk of preeclampsia take?", "dose"),
+        ("What grade did the USPSTF give to AAA screening in men who never smoked?", "grade"),
+        ("Which adults should be screened for hepatitis C?", "population"),
+        ("Does the USPSTF recommend screening for oral cancer in adults?", "yes_no"),
+        ("How long should an opioid prescription for acute pain last?", "duration"),
+    ],
+)
+def test_asked_kind(question, kind):
+    assert kind in asked_kinds(question)
+
+
+def test_low_dose_ct_is_not_a_dose_question_and_vignette_reads_its_last_sentence():
+    q = "A 58-year-old has a 30 pack-year history. She asks about low-dose CT. How often should she be screened?"
+    assert asked_kinds(q) == {"interval"}
+
+
+def test_item_match_needs_the_asked_kind():
+    dose = "The USPSTF recommends low-dose aspirin (81 mg/d) after 12 weeks of gestation in women at high risk."
+    ages = "Screen adults aged 50 to 75 years for colorectal cancer."
+    assert "dose" in sentence_items(dose) and "age" in sentence_items(ages)
+    assert item_match(frozenset({"dose"}), sentence_items(dose)) == 1.0
+    assert item_match(frozenset({"interval"}), sentence_items(ages)) == 0.0  # a nearby number is not the asked item
+    assert item_match(frozenset(), sentence_items(ages)) == 1.0  # an open question asks for no kind
