@@ -1,0 +1,61 @@
+"""The shipped gate answers clinicians' questions and abstains on near misses (real models, shared corpus).
+
+A fixed sample of the clinician dev set's *test* split (documents nothing was fitted on) runs through the
+service with the real encoder, the real index of ../shared/data/guidelines and the shipped calibration.
+The bars sit below the measured figures (docs/benchmarks.md) so that noise does not fail them, and well
+above what a gate that abstains on most clinician questions would reach (0.23 answered before).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from app.eval.answerability import answerability_metrics
+from app.eval.cases import load_cases
+from app.eval.runner import run_cases, service_backend
+from app.query.service import QueryService
+from app.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+TEST_SPLIT = Path(__file__).resolve().parents[1] / "evalsets" / "clinician" / "test.jsonl"
+
+
+@pytest.fixture(scope="module")
+def results(shared_index, embedder, tmp_path_factory):
+    root, _ = shared_index
+    s = Settings(safety={"enabled": False}, database={"url": f"sqlite:///{tmp_path_factory.mktemp('ans')}/a.db"})
+    svc = QueryService.from_settings(s, index_dir=root, embedder=embedder)
+    cases, errors = load_cases(TEST_SPLIT)
+    assert not errors
+    rng = random.Random(7)
+    pick = []
+    for tag, n in (("answerable", 60), ("near_miss", 30), ("out_of_scope", 10), ("disagreement", 12)):
+        group = [c for c in cases if tag in c.tags]
+        pick += rng.sample(group, min(n, len(group)))
+    ask, get_chunk = service_backend(svc)
+    return run_cases(pick, ask, get_chunk)
+
+
+def test_clinician_questions_are_answered_with_their_evidence(results):
+    m = answerability_metrics(results)
+    assert m["answered"] >= 0.65, m
+    assert m["gold_guideline_cited"] >= 0.9, m
+    assert m["evidence_in_answer"] >= 0.45, m
+
+
+def test_near_misses_and_out_of_scope_abstain(results):
+    m = answerability_metrics(results)
+    assert m["near_miss_abstained"] >= 0.45, m
+    assert m["out_of_scope_abstained"] >= 0.9, m
+
+
+def test_disagreements_are_reported_and_quotes_hold(results):
+    m = answerability_metrics(results)
+    assert m["disagreement_reported"] >= 0.4, m
+    for r in results:
+        for c in r.response.citations:
+            assert c.quote and r.chunk_texts[c.chunk_id][c.start : c.end] == c.quote
