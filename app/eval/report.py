@@ -70,6 +70,21 @@ class AbstentionOut(_Strict):
     risk_coverage: list[tuple[float, float]] = Field(description="(coverage, risk), at most 200 points.")
 
 
+class AnswerabilityOut(_Strict):
+    """The outside measure of usefulness (../shared/EVALUATION.md; app/eval/answerability.py)."""
+
+    n_answerable: int
+    answered: Rate
+    gold_guideline_cited: Rate
+    evidence_in_answer: Rate
+    near_miss_abstained: Rate
+    n_near_miss: int
+    out_of_scope_abstained: Rate
+    n_out_of_scope: int
+    disagreement_reported: Rate
+    n_disagreement: int
+
+
 class SafetyRates(_Strict):
     n_refuse: int
     refusal_rate: Rate
@@ -97,6 +112,7 @@ class MetricsOut(_Strict):
     evidence: EvidenceOut
     citations: CitationsOut
     abstention: AbstentionOut
+    answerability: AnswerabilityOut | None = None
     safety: SafetyOut
     latency_ms: dict[str, LatencyOut]
 
@@ -157,6 +173,7 @@ class RunInfo(_Strict):
     seed: int | None
     top_k: int | None
     config: dict[str, Any] | None = Field(None, description="Settings sections that shape answers (in-process runs).")
+    judge: str | None = Field(None, description="Citation judge (never the service's verifier), or none.")
 
 
 class EvalReport(_Strict):
@@ -275,6 +292,25 @@ details summary{cursor:pointer;font-weight:600;margin:8px 0}
 
 def _e(x: Any) -> str:
     return html.escape("" if x is None else str(x))
+
+
+def _answerability_html(rep: EvalReport) -> str:
+    a = rep.metrics.answerability
+    if a is None or (a.n_answerable == 0 and a.n_near_miss == 0 and a.n_disagreement == 0):
+        return ""
+    rows = [
+        ("answered (of answerable)", a.answered, a.n_answerable),
+        ("gold guideline cited (answered)", a.gold_guideline_cited, None),
+        ("evidence in the answer text", a.evidence_in_answer, a.n_answerable),
+        ("near-miss abstained", a.near_miss_abstained, a.n_near_miss),
+        ("out-of-scope abstained", a.out_of_scope_abstained, a.n_out_of_scope),
+        ("disagreement reported", a.disagreement_reported, a.n_disagreement),
+    ]
+    body = "".join(f"<tr><td>{_e(k)}</td><td>{_fmt(v)}</td><td>{'' if n is None else n}</td></tr>" for k, v, n in rows)
+    return (
+        "<h2>Answerability</h2><table><thead><tr><th>figure</th><th>value</th><th>n</th></tr></thead>"
+        f"<tbody>{body}</tbody></table><p class=\"meta\">Definitions: ../shared/EVALUATION.md.</p>"
+    )
 
 
 def _fmt(v: float | None, pct: bool = True) -> str:
@@ -481,6 +517,7 @@ def render_html(rep: EvalReport) -> str:
 Risk–coverage: answer/abstain cases sorted by confidence; coverage {_fmt(m.abstention.coverage)},
 selective accuracy {_fmt(m.abstention.selective_accuracy)}, abstain precision {_fmt(m.abstention.abstain_precision)},
 abstain recall {_fmt(m.abstention.abstain_recall)}.</p>
+{_answerability_html(rep)}
 <h2>Safety</h2>
 {_refusal_plot(rep)}
 <p class="meta">Refusal rate {_fmt(m.safety.refusal_rate)} of {m.safety.n_refuse} refuse cases;
