@@ -1,0 +1,203 @@
+"""The clinician dev set tooling (scripts/evalset.py): checker rules on small synthetic records, and the
+committed source set checked against the real shared-corpus index and rebuilt byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("evalset", REPO / "scripts" / "evalset.py")
+evalset = importlib.util.module_from_spec(_spec)
+sys.modules["evalset"] = evalset
+_spec.loader.exec_module(evalset)
+
+TEXT = (
+    "The USPSTF recommends annual screening for lung cancer with low-dose computed tomography in adults "
+    "aged 55 to 80 years who have a 30 pack-year smoking history. Screening should be discontinued once a "
+    "person has not smoked for 15 years."
+)
+EVIDENCE = "Screening should be discontinued once a person has not smoked for 15 years."
+
+
+def corpus() -> evalset.Corpus:
+    chunks = [
+        SimpleNamespace(doc_id="doc-a", title="Screening for lung cancer: statement", text=TEXT, pages=[]),
+        SimpleNamespace(doc_id="doc-b", title="Hip and knee osteoarthritis", text="Offer duloxetine  or\ntramadol.", pages=[]),
+        SimpleNamespace(doc_id="doc-pdf", title="Opioids", text="Use the lowest effective dose of immediate-release opioids for acute pain.", pages=[7]),
+    ]
+    return evalset.Corpus(chunks)
+
+
+def answerable(**over) -> dict:
+    rec = {
+        "id": "A-doc-a-01", "type": "answerable", "kind": "number", "vignette": True, "doc_id": "doc-a",
+        "question": "My 70-year-old patient quit smoking 16 years ago; should his yearly CT continue?",
+        "evidence": EVIDENCE, "page": None, "reference_answer": "Stop after 15 smoke-free years.",
+    }
+    rec.update(over)
+    return rec
+
+
+def check(*recs: dict) -> list:
+    bad, _ = evalset.check_records([("A.jsonl", i + 1, r) for i, r in enumerate(recs)], corpus())
+    return bad
+
+
+def rules(bad) -> set[str]:
+    return {v.rule for v in bad}
+
+
+def test_a_clean_record_passes():
+    assert check(answerable()) == []
+
+
+def test_four_word_overlap_is_caught_but_names_are_allowed():
+    copied = answerable(question="Should screening be discontinued once a person has quit for years?")
+    bad = check(copied)
+    assert rules(bad) == {"overlap"}
+    assert any("be discontinued once a" in v.detail for v in bad)
+    assert evalset.shared_runs("Does the U.S. Preventive Services Task Force say so?", "the U.S. Preventive Services Task Force recommends") == []
+    assert evalset.shared_runs("low-dose computed tomography every year?", TEXT) == []  # a test's name
+
+
+def test_missing_span_and_wrong_document_are_caught():
+    assert rules(check(answerable(evidence="Screening should be discontinued once a person has not smoked for 10 years."))) == {"evidence_span"}
+    assert rules(check(answerable(doc_id="doc-b"))) == {"evidence_span"}
+    assert rules(check(answerable(doc_id="doc-zzz"))) == {"doc_exists"}
+    # whitespace is compared normalized
+    ok = answerable(id="A-doc-b-01", doc_id="doc-b", evidence="Offer duloxetine or tramadol.", question="Which drugs may be added for knee pain?")
+    bad = check(ok)
+    assert "evidence_span" not in rules(bad)
+    assert rules(bad) == {"schema"}  # 29 characters: under the 60-character minimum
+
+
+def test_page_must_match_the_chunk_for_pdfs():
+    rec = answerable(id="A-doc-pdf-01", doc_id="doc-pdf", evidence="Use the lowest effective dose of immediate-release opioids for acute pain.", page=3,
+                     question="How much opioid should I give for a sprained ankle?")
+    assert rules(check(rec)) == {"page"}
+    rec["page"] = 7
+    assert check(rec) == []
+    assert rules(check(answerable(page=2))) == {"page"}  # an HTML document has no pages
+
+
+def test_absent_regex_that_matches_the_corpus_is_caught():
+    nm = {"id": "A-doc-a-N1", "type": "near_miss", "vignette": False, "doc_id": "doc-a",
+          "question": "What nodule size needs a 3-month follow-up CT?", "absent": [r"nodule"]}
+    assert check(nm) == []
+    nm["absent"] = [r"nodule", r"\d+ pack-years?"]
+    bad = check(nm)
+    assert rules(bad) == {"absent_regex"} and "pack-year" in bad[0].detail
+    nm["absent"] = [r"(unclosed"]
+    assert rules(check(nm)) == {"absent_regex"}
+    nm["absent"] = []
+    assert rules(check(nm)) == {"schema"}
+
+
+def test_fast_corpus_search_equals_searching_every_chunk():
+    import re
+
+    c = corpus()
+    patterns = [
+        r"nodule", r"\d+ pack-years?", r"tramadol", r"duloxetine\W+or", r"tramadol\W+\w+", r"^use the",
+        r"(?<=effective )dose", r"(low|high)-dose", r"\d", r"years\.\s*Offer", r"pain\.$", r"(quit|smok)\w*[^.]{0,30}15",
+        r"(?i:LOW-DOSE) computed", r"[^.]{0,80}tramadol", r"\bor\b",
+    ]
+    for p in patterns:
+        rx = re.compile(p, re.IGNORECASE)
+        fast = c.first_match(rx)
+        slow = next((t for t in c.texts if rx.search(t)), None)
+        assert (fast[0] if fast else None) == slow, p
+    assert evalset.required_literals(re.compile(r"(inject\w* drug|IDU)[^.]{0,9}(annual|every \d+ months)", re.I)) == ["annual", " months"]
+    assert evalset.required_literals(re.compile(r"\d+(\.\d+)?", re.I)) is None
+
+
+def test_schema_ids_and_prefixes():
+    bad = check(answerable(), answerable())
+    assert rules(bad) == {"unique_id"}
+    assert "id_prefix" in rules(check(answerable(id="B-doc-a-01")))
+    assert "schema" in rules(check(answerable(kind="dose")))
+    assert "schema" in rules(check({"id": "A-x", "type": "opinion", "question": "?"}))
+    dis = answerable(id="A-d-1", type="disagreement", doc_id_b="doc-a", evidence_b=EVIDENCE, disagreement_on="number")
+    assert "schema" in rules(check(dis))  # the same document twice
+
+
+def test_out_of_scope_naming_a_corpus_topic_is_only_a_warning():
+    oos = {"id": "A-oos-1", "type": "out_of_scope", "vignette": False, "question": "What is the dose of lung cancer chemotherapy?"}
+    bad, warn = evalset.check_records([("A.jsonl", 1, oos)], corpus())
+    assert bad == [] and [w.rule for w in warn] == ["oos_topic"]
+
+
+def _sha_mod(s: str) -> int:
+    return int(hashlib.sha1(s.encode()).hexdigest(), 16) % 10
+
+
+def test_split_is_by_document():
+    docs = [f"ngc-{n}" for n in range(10000, 10060)]
+    test_docs = [d for d in docs if _sha_mod(d) < 3]
+    fit_docs = [d for d in docs if _sha_mod(d) >= 3]
+    assert test_docs and fit_docs
+    for d in docs:
+        splits = {evalset.split_of({"id": f"A-{d}-{i}", "type": t, "doc_id": d}) for i in range(5) for t in ("answerable", "near_miss")}
+        assert splits == {"test" if d in test_docs else "fit"}  # every record of a document lands together
+    dis = {"id": "x", "type": "disagreement", "doc_id": fit_docs[0], "doc_id_b": test_docs[0]}
+    assert evalset.split_of(dis) == "test"
+    assert evalset.split_of(dis | {"doc_id_b": fit_docs[1]}) == "fit"
+    for i in range(20):
+        rid = f"C-oos-{i}"
+        assert evalset.split_of({"id": rid, "type": "out_of_scope"}) == ("test" if _sha_mod(rid) < 3 else "fit")
+
+
+def test_build_writes_eval_cases(tmp_path):
+    from app.eval.cases import load_cases
+
+    recs = [
+        answerable(id="A-ngc-10192-01", doc_id="ngc-10192"),
+        {"id": "A-ngc-10192-N1", "type": "near_miss", "vignette": True, "doc_id": "ngc-10192", "question": "Nodule size?", "absent": ["nodule"]},
+        {"id": "A-oos-1", "type": "out_of_scope", "question": "How is gout treated?"},
+        answerable(id="A-d-1", type="disagreement", kind="number", doc_id="ngc-10192", doc_id_b="ngc-10904",
+                   evidence_b="Other span of sixty characters or more, verbatim from the second document.", disagreement_on="number"),
+    ]
+    stats = evalset.build(recs, tmp_path)
+    cases = {}
+    for split in ("fit", "test"):
+        p = tmp_path / f"{split}.jsonl"
+        if p.stat().st_size:
+            cases.update({c.id: c for c in load_cases(p)[0]})
+    assert set(cases) == {r["id"] for r in recs}
+    a, n, o, d = (cases[r["id"]] for r in recs)
+    assert (a.expected, n.expected, o.expected, d.expected) == ("answer", "abstain", "abstain", "abstain")
+    assert a.gold_evidence == EVIDENCE and n.gold_evidence is None and o.gold_doc_ids == []
+    assert d.gold_doc_ids == ["ngc-10192", "ngc-10904"]
+    assert {"clinician", "answerable", "kind:number", "vignette"} <= set(a.tags)
+    assert {"doc_b:ngc-10904", "on:number"} <= set(d.tags)
+    split = evalset.split_of(recs[0])
+    assert f"split:{split}" in a.tags and f"split:{split}" in n.tags
+    assert stats["by_type"] == {"answerable": 1, "disagreement": 1, "near_miss": 1, "out_of_scope": 1}
+    assert json.loads((tmp_path / "stats.json").read_text()) == stats
+
+
+@pytest.mark.slow
+def test_committed_set_checks_against_the_shared_index_and_rebuilds(shared_index, tmp_path):
+    root, _ = shared_index
+    recs, bad = evalset.load_sources(evalset.SRC)
+    assert recs, "no source records under evalsets/clinician/src"
+    more, _ = evalset.check_records(recs, evalset.Corpus.load(root))
+    bad += more
+    assert not bad, "\n".join(f"{v.id} [{v.rule}] {v.detail}" for v in bad[:30])
+
+    stats = evalset.build([r for _, _, r in recs], tmp_path)
+    for name in ("fit.jsonl", "test.jsonl", "stats.json"):
+        assert (tmp_path / name).read_bytes() == (evalset.OUT / name).read_bytes(), f"{name} is stale: run scripts/evalset.py build"
+
+    by_type = stats["by_type"]
+    assert by_type.get("answerable", 0) >= 300 and stats["vignette_share_answerable"] >= 1 / 3
+    assert by_type.get("near_miss", 0) >= 150
+    assert by_type.get("out_of_scope", 0) >= 40
+    assert by_type.get("disagreement", 0) >= 30
