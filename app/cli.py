@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -35,6 +37,15 @@ def _mount_eval() -> None:
 
 _mount_eval()
 
+from app.curation import cli as curation_cli  # noqa: E402  (sub-apps: db, keys, guidelines, releases, feedback, curation)
+
+app.add_typer(curation_cli.db_app, name="db")
+app.add_typer(curation_cli.keys_app, name="keys")
+app.add_typer(curation_cli.guidelines_app, name="guidelines")
+app.add_typer(curation_cli.releases_app, name="releases")
+app.add_typer(curation_cli.feedback_app, name="feedback")
+app.add_typer(curation_cli.curation_app, name="curation")
+
 err = Console(stderr=True)
 out = Console()
 
@@ -45,8 +56,27 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 def _settings() -> Settings:
     try:
         return get_settings()
-    except Exception as exc:  # pydantic ValidationError from a bad env var
-        raise UsageError(f"invalid settings: {exc}", hint="check GUIDEGROUND_* environment variables") from None
+    except Exception as exc:  # pydantic ValidationError / SettingsError from a bad env var
+        raise settings_error(exc) from None
+
+
+def settings_error(exc: Exception) -> UsageError:
+    """One line naming the bad GUIDEGROUND_* variable, what is wrong with it, and a hint."""
+    from pydantic import ValidationError
+
+    hint = "fix or unset that variable; `guideground config` (with it unset) lists every setting, its env var and default"
+    if isinstance(exc, ValidationError) and exc.errors():
+        e = exc.errors()[0]
+        var = "GUIDEGROUND_" + "__".join(str(p) for p in e.get("loc", ())).upper()
+        value = os.environ.get(var)
+        shown = f"={value!r}" if value is not None else ""
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return UsageError(f"invalid setting {var}{shown}: {e.get('msg', 'invalid')}{more}", hint=hint)
+    first = (str(exc).strip().splitlines() or ["invalid settings"])[0]
+    field = re.search(r'field "([^"]+)"', first)
+    if field:  # pydantic-settings: a section variable that is not valid JSON
+        return UsageError(f"invalid setting GUIDEGROUND_{field.group(1).upper()}: {first}", hint=hint)
+    return UsageError(f"invalid settings: {first}", hint=hint)
 
 
 def _print_json(data: Any) -> None:
@@ -56,9 +86,9 @@ def _print_json(data: Any) -> None:
 def _fail(exc: GuidegroundError, as_json: bool = False) -> None:
     if as_json:
         _print_json(exc.to_dict())
-    err.print(f"[red]error:[/red] {exc.message}")
+    err.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
     if exc.hint:
-        err.print(f"[dim]hint: {exc.hint}[/dim]")
+        err.print(f"[dim]hint: {exc.hint}[/dim]", soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -110,6 +140,7 @@ def config(as_json: JsonOpt = False) -> None:
     def run() -> None:
         s = _settings()
         data = json.loads(s.model_dump_json())
+        data["database"]["url"] = curation_cli.mask_db_url(data["database"]["url"])  # never print the password
         if as_json:
             _print_json(data)
             return
@@ -134,6 +165,12 @@ def ingest(
     index: IndexOpt = None,
     as_json: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary (for CI).")] = False,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="Per-file stages: 'local' (in process, default) or 'ray' (pip install '.[ray]').")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster address for --engine ray (default: start a local Ray).")
+    ] = None,
 ) -> None:
     """Parse, chunk and embed guidelines into a new index version, then publish it atomically.
 
@@ -147,7 +184,11 @@ def ingest(
     root = index or s.index.dir
     try:
         with _progress(not quiet and not as_json) as cb:
-            report = run_ingest(paths, root, s.ingest, get_embedder(s.ingest.embedding), progress=cb)
+            params = s.ingest
+            if engine or address:
+                params = params.model_copy(update={"engine": engine or ("ray" if address else params.engine),
+                                                   "ray_address": address or params.ray_address})
+            report = run_ingest(paths, root, params, get_embedder(params.embedding), progress=cb)
     except GuidegroundError as exc:
         _fail(exc, as_json)
         return
@@ -258,23 +299,28 @@ def serve(
     index: IndexOpt = None,
     host: Annotated[str | None, typer.Option(help="Bind address (default: settings server.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: settings server.port).")] = None,
-    workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Uvicorn worker processes (each loads the index and models).")] = 1,
 ) -> None:
-    """Serve the REST API (OpenAPI docs at /docs). A newly published index version is picked up live."""
-    import uvicorn
+    """Serve the REST API (OpenAPI docs at /docs). A newly published index version is picked up live.
 
-    from app.api.app import create_app
+    Workers build the app from the environment (`app.api.app:create_app_from_env`), so --index is
+    passed on as GUIDEGROUND_INDEX__DIR. SIGTERM/SIGINT stop accepting connections and let open
+    requests finish (limits.shutdown_grace_seconds).
+    """
+    import uvicorn
 
     s = _settings()
     if index is not None:
-        s = s.model_copy(update={"index": s.index.model_copy(update={"dir": index})})
+        os.environ["GUIDEGROUND_INDEX__DIR"] = str(index.resolve())
     _install_masking()
     uvicorn.run(
-        create_app(s),
+        "app.api.app:create_app_from_env",
+        factory=True,
         host=host or s.server.host,
         port=port or s.server.port,
         log_level=s.server.log_level,
         workers=workers,
+        timeout_graceful_shutdown=max(1, round(s.limits.shutdown_grace_seconds)),
     )
 
 
@@ -284,10 +330,19 @@ def ask(
     index: IndexOpt = None,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Passages to return.")] = None,
     as_json: JsonOpt = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Print each sentence as soon as it is verified (with --json: one JSON event per line).")] = False,
 ) -> None:
     """Answer one question in process (--json prints exactly the API response)."""
     from app.query.schemas import QueryRequest
     from app.query.service import QueryService
+
+    def on_sentence(sent: Any, cited: list[Any]) -> None:  # --stream: as each sentence passes verification
+        if as_json:
+            event = {"event": "sentence", "text": sent.text, "citations": sent.citations, "cited": [c.model_dump(mode="json") for c in cited]}
+            sys.stdout.write(json.dumps(event) + "\n")
+            sys.stdout.flush()
+        else:
+            out.print(f"  {sent.text} " + "".join(f"[{n}]" for n in sent.citations))
 
     def run() -> None:
         s = _settings()
@@ -296,15 +351,21 @@ def ask(
             req = QueryRequest(question=question, top_k=top_k)
         except Exception as exc:
             raise UsageError(f"invalid question: {exc}") from None
-        resp = svc.answer(req)
+        try:
+            resp = svc.answer(req, on_sentence) if stream else svc.answer(req)
+        finally:
+            svc.close()  # stops a local model server the generator started
         if as_json:
-            sys.stdout.write(resp.model_dump_json(indent=2) + "\n")
+            if stream:
+                sys.stdout.write(json.dumps({"event": "final", "response": resp.model_dump(mode="json")}) + "\n")
+            else:
+                sys.stdout.write(resp.model_dump_json(indent=2) + "\n")
             return
         colour = {"answered": "green", "abstained": "yellow", "refused": "red"}[resp.status]
         out.print(f"[{colour}]{resp.status}[/{colour}]" + (f" ({resp.reason})" if resp.reason else ""))
         if resp.message:
             out.print(resp.message)
-        for sent in resp.sentences:
+        for sent in [] if stream else resp.sentences:  # streamed sentences were printed as they came
             out.print(f"  {sent.text} " + "".join(f"[{n}]" for n in sent.citations))
         for c in resp.citations:
             where = " > ".join(c.section_path[-2:])
@@ -334,7 +395,8 @@ def safety_train(
     def run() -> None:
         s = _settings()
         with _progress(not quiet and not as_json) as cb:
-            report = train_screen(shared_dir or s.data.shared_dir, out_path or s.safety.screen_file, cases_out, seed=seed, progress=cb)
+            report = train_screen(shared_dir or s.data.shared_dir, out_path or s.safety.screen_file, cases_out, seed=seed, progress=cb,
+                                  feedback_file=s.curation.feedback_dir / "screen.jsonl")  # confirmed clinician feedback
         if as_json:
             _print_json(report)
         elif not quiet:
@@ -347,30 +409,35 @@ def safety_train(
 @app.command()
 def calibrate(
     out_path: Annotated[Path | None, typer.Option("--out", help="Calibration file (default: settings abstain.calibration_file).")] = None,
-    work_dir: Annotated[Path, typer.Option("--work-dir", help="Where the MedQuAD calibration corpus and index are built.")] = Path("var/calibration"),
-    docs: Annotated[int, typer.Option("--docs", help="MedQuAD documents kept in the index.")] = 800,
+    work_dir: Annotated[Path, typer.Option("--work-dir", help="Where the calibration corpora and indexes are built.")] = Path("var/calibration"),
+    guideline_index: Annotated[Path | None, typer.Option("--guideline-index", help="An index of ../shared/data/guidelines (default: built in --work-dir).")] = None,
+    clinician: Annotated[Path, typer.Option("--clinician", help="Folder with the clinician dev set's fit.jsonl and test.jsonl.")] = Path("evalsets/clinician"),
+    feedback: Annotated[Path | None, typer.Option("--feedback", help="Extra labelled cases from the curation queue (default: curation.feedback_dir/abstain.jsonl when it exists).")] = None,
+    docs: Annotated[int, typer.Option("--docs", help="MedQuAD documents kept in the index (0: no MedQuAD).")] = 800,
     heldout: Annotated[int, typer.Option("--heldout", help="MedQuAD documents removed (their questions must be abstained on).")] = 250,
-    max_questions: Annotated[int, typer.Option("--max-questions")] = 1600,
+    max_questions: Annotated[int, typer.Option("--max-questions", help="MedQuAD questions used (half answerable).")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
     as_json: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Fit the abstention model on MedQuAD (gold documents present vs removed) and store it with its report."""
-    from app.query.calibrate import calibrate as run_calibration
+    """Fit the sentence scorer and the abstention gate (clinician fit split + MedQuAD) and store them with their report."""
+    from app.calibration.run import calibrate as run_calibration
 
     def run() -> None:
         s = _settings()
         target = out_path or s.abstain.calibration_file
         with _progress(not quiet and not as_json) as cb:
-            report = run_calibration(s, work_dir, target, docs, heldout, max_questions, seed, progress=cb)
+            fb = feedback or Path(s.curation.feedback_dir) / "abstain.jsonl"
+            report = run_calibration(
+                s, work_dir, target, guideline_index, clinician, docs, heldout, max_questions, seed, fb, progress=cb
+            )
         if as_json:
             _print_json(report)
         elif not quiet:
-            t = report["test"]
-            err.print(
-                f"calibration written to {target}: on held-out test questions answered {t['answer_rate_answerable']:.1%} "
-                f"of answerable and abstained on {t['abstain_rate_unanswerable']:.1%} of unanswerable (AUROC {t['auroc']})"
-            )
+            err.print(f"calibration written to {target}")
+            err.print(f"out of fold (fit): {report['out_of_fold']}  AUROC {report['out_of_fold_auroc']}")
+            err.print(f"clinician test split: {report['clinician_test']['rates']}  AUROC {report['clinician_test']['auroc']}")
+            err.print(f"MedQuAD held-out: {report['medquad_heldout']['rates']}  AUROC {report['medquad_heldout']['auroc']}")
 
     _guard(run, as_json)
 
@@ -388,7 +455,24 @@ def main() -> None:
     for noisy in ("bm25s", "unstructured", "sentence_transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _install_masking()
-    app()
+    try:
+        app()
+    except GuidegroundError as exc:  # raised outside a command's own handling (e.g. settings read first)
+        err.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+        if exc.hint:
+            err.print(f"[dim]hint: {exc.hint}[/dim]", soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        from pydantic import ValidationError
+        from pydantic_settings import SettingsError
+
+        # Only the settings tree's own errors are "a bad setting"; any other model's error is a bug to show.
+        if not (isinstance(exc, SettingsError) or (isinstance(exc, ValidationError) and exc.title == "Settings")):
+            raise
+        bad = settings_error(exc)
+        err.print(f"[red]error:[/red] {bad.message}", soft_wrap=True, markup=False)
+        err.print(f"hint: {bad.hint}", soft_wrap=True, style="dim")
+        sys.exit(bad.exit_code)
 
 
 if __name__ == "__main__":

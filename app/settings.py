@@ -40,12 +40,19 @@ class RetrievalSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    max_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
-    candidate_chunks: int = Field(3, ge=1, le=20, description="Top passages whose sentences may be quoted.")
+    max_sentences: int = Field(4, ge=1, le=10, description="Sentences in an extractive answer.")
+    candidate_chunks: int = Field(5, ge=1, le=20, description="Top passages whose sentences may be quoted.")
     mmr_lambda: float = Field(0.75, ge=0.0, le=1.0, description="MMR trade-off: relevance vs. redundancy.")
     min_sentence_similarity: float = Field(0.35, ge=-1.0, le=1.0, description="Sentences below this cosine to the question are not quoted.")
     relative_sentence_floor: float = Field(0.8, ge=0.0, le=1.0, description="Quote only sentences scoring ≥ this fraction of the best one.")
-    generator: str = Field("extractive", description="Answer generator: extractive (verbatim quotes), openai or llamacpp.")
+    score_margin: float = Field(
+        3.0, ge=0.0, le=20.0,
+        description="With the calibrated sentence scorer: quote further sentences within this many log-odds of the best one.",
+    )
+    conflict_margin: float = Field(
+        3.0, ge=0.0, le=20.0, description="With the sentence scorer: sentences within this many log-odds of the best one are compared for disagreement."
+    )
+    score_floor: float = Field(-1.5, ge=-20.0, le=20.0, description="With the calibrated sentence scorer: never quote a further sentence below these log-odds.")
     generator: Literal["extractive", "openai", "llamacpp"] = Field(
         "extractive",
         description="Who writes answer sentences: extractive quotes (default, and the fallback), an OpenAI-compatible server (llm.*), or the packaged local llama.cpp model (llm.llamacpp_*).",
@@ -86,7 +93,7 @@ class LimitsSettings(_Section):
     )
     retry_after_seconds: int = Field(1, ge=1, le=3600, description="Retry-After header sent with an overload 503.")
     shutdown_grace_seconds: float = Field(
-        30.0, ge=0, le=3600, description="On SIGTERM/SIGINT, in-flight requests get this long to finish before the server exits."
+        30.0, ge=1, le=3600, description="On SIGTERM/SIGINT, in-flight requests get this long to finish before the server exits."
     )
 
 

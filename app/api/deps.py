@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 
 from app.errors import ServiceNotReady
 from app.query.service import QueryService
@@ -47,3 +47,6 @@ def get_audit(request: Request) -> Any:
 
 ServiceDep = Annotated[QueryService, Depends(get_service)]
 AuditDep = Annotated[Any, Depends(get_audit)]
+
+# A database row id in a path: positive and within SQL BIGINT, so any schema-valid id is a 404, never a 500.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Row id.")]

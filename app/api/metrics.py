@@ -21,3 +21,8 @@ def observe(resp) -> None:
     QUERIES.labels(resp.status, resp.reason or "").inc()
     for stage, ms in resp.timings_ms.model_dump().items():
         STAGE_SECONDS.labels(stage).observe(ms / 1000.0)
+IN_FLIGHT = Gauge("guideground_requests_in_flight", "Gated requests running now (this worker)", registry=REGISTRY)
+QUEUED = Gauge("guideground_requests_queued", "Gated requests waiting for a slot (this worker)", registry=REGISTRY)
+REJECTED = Counter(
+    "guideground_requests_rejected_total", "Requests answered 503 overloaded or 504 timeout", ["reason"], registry=REGISTRY
+)

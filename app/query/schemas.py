@@ -85,6 +85,9 @@ class Citation(BaseModel):
     end: int = Field(description="End (exclusive) of the quote in the chunk text.")
     quote: str = Field(description="chunk.text[start:end], verbatim.")
     score: float = Field(description="Fused retrieval score of the passage.")
+    superseded_by: str | None = Field(
+        None, description="doc_id of a newer version of this guideline in the index: this passage is not the current position."
+    )
 
 
 class Timings(BaseModel):
@@ -93,6 +96,23 @@ class Timings(BaseModel):
     answer: float = 0.0
     verify: float = 0.0
     total: float = 0.0
+
+
+class ConflictPosition(BaseModel):
+    doc_id: str
+    title: str
+    issuer: str
+    published: str = Field(description="Publication date or year, as the guideline gives it.")
+    citation: int = Field(description="The citation (n) quoting this guideline's statement.")
+    values: list[str] = Field(default_factory=list, description="The values this guideline gives (numbers, grade or direction).")
+    superseded: bool = Field(False, description="True when a newer version of this guideline is in the index.")
+
+
+class ConflictOut(BaseModel):
+    kind: Literal["age", "interval", "dose", "duration", "threshold", "grade", "direction", "version"] = Field(
+        description="What the guidelines disagree on (version: an older and a newer version of one guideline)."
+    )
+    positions: list[ConflictPosition]
 
 
 class GenerationStats(BaseModel):
@@ -114,6 +134,12 @@ class QueryResponse(BaseModel):
     confidence: float | None = Field(None, description="Calibrated probability that the evidence answers the question.")
     timings_ms: Timings = Field(default_factory=Timings)
     generation: GenerationStats | None = Field(None, description="How the answer's sentences fared in verification.")
+    conflicts: list[ConflictOut] = Field(
+        default_factory=list, description="Guidelines among the evidence that disagree on the asked-for item, each position attributed."
+    )
+    query_id: str | None = Field(
+        None, description="Id of the recorded answer (GET /v1/answers/{query_id}, POST /v1/feedback); set by the API when answers are recorded."
+    )
 
 
 class ChunkOut(BaseModel):

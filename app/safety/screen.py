@@ -21,13 +21,14 @@ from pydantic import BaseModel, Field
 
 from app.errors import ConfigError
 from app.safety.ngrams import NgramLR
+from app.safety.normalize import deobfuscate, sentences
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-SCREEN_FORMAT = "guideground-screen/2"
-FEATURE_SET = "minilm+lex1;lr+hashed-tfidf-ngrams"
-TRAIN_HINT = "run: guideground safety train"
+SCREEN_FORMAT = "guideground-screen/3"
+FEATURE_SET = "minilm+lex1;lr+hashed-tfidf-ngrams;deobfuscated;sentence-max"
+TRAIN_HINT = "unset GUIDEGROUND_SAFETY__SCREEN_FILE to use the screen shipped with the package, or retrain: guideground safety train (make screen)"
 
 REFUSAL_MESSAGE = (
     "This service cannot help with requests that could cause harm. If someone is in danger, contact "
@@ -102,7 +103,7 @@ SELF_HARM_MESSAGE = (
 
 def harm_intent(question: str) -> str | None:
     """The harm-intent rule that matches the question (quoted speech ignored), or None."""
-    text = _QUOTED.sub(" ", question)
+    text = _QUOTED.sub(" ", deobfuscate(question))
     return next((name for name, rx in HARM_INTENT_PATTERNS if rx.search(text)), None)
 
 
@@ -225,15 +226,41 @@ class RequestScreen:
         return vecs
 
     def scores(self, questions: Sequence[str], vecs: np.ndarray) -> np.ndarray:
-        """Harmful-request score per question, from the vectors the service already computed."""
+        """Harmful-request score per question, from the vectors the service already computed.
+
+        The whole-text score is the mean of the three members (embedding view over the given vector,
+        word and character views over the de-obfuscated text). A question of several sentences, or
+        one whose characters were obfuscated, also gets the wording views' mean over its most
+        harmful-looking sentence, and keeps the higher of the two: a request hidden in padding or a
+        story, or spelled so the embedding misreads it, is read where it is.
+        """
         vecs = self._vecs(questions, vecs)
+        norm = [deobfuscate(q) for q in questions]
         # float64 from here on: thresholds are compared exactly (NumPy would compare a float32 score in float32).
-        members = [_sigmoid((features(questions, vecs) @ self.coef).astype(np.float64) + self.intercept)]
-        members += [m.proba(questions) for m in self.ngram_models]
-        return np.mean(members, axis=0)
+        members = [_sigmoid((features(norm, vecs) @ self.coef).astype(np.float64) + self.intercept)]
+        members += [m.proba(norm) for m in self.ngram_models]
+        whole = np.mean(members, axis=0)
+        if not self.ngram_models:
+            return whole
+        return np.maximum(whole, self._sentence_scores(questions, norm))
+
+    def _sentence_scores(self, questions: Sequence[str], norm: Sequence[str]) -> np.ndarray:
+        out = np.zeros(len(questions), np.float64)
+        owner: list[int] = []
+        pieces: list[str] = []
+        for i, (q, n) in enumerate(zip(questions, norm, strict=True)):
+            sents = sentences(n)
+            if len(sents) > 1 or n != q:
+                owner += [i] * len(sents)
+                pieces += sents
+        if not pieces:
+            return out
+        per_piece = np.mean([m.proba(pieces) for m in self.ngram_models], axis=0)
+        np.maximum.at(out, np.asarray(owner), per_piece)
+        return out
 
     def categories(self, questions: Sequence[str], vecs: np.ndarray) -> list[str]:
-        logits = features(questions, self._vecs(questions, vecs)) @ self.cat_coef.T + self.cat_intercept
+        logits = features([deobfuscate(q) for q in questions], self._vecs(questions, vecs)) @ self.cat_coef.T + self.cat_intercept
         return [self.cat_names[i] for i in np.argmax(logits, axis=1)]
 
     def decide_many(self, questions: Sequence[str], vecs: np.ndarray) -> list[ScreenDecision]:
@@ -267,8 +294,10 @@ def train_screen(
     seed: int = 13,
     embedder: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Train, choose the threshold on validation, write the artefact + report; see app.safety.train."""
+    """Train, choose the threshold on validation, write the artefact + report; see app.safety.train
+    (``options``: params, benign_file, feedback_file)."""
     from app.safety.train import train_screen as _train
 
-    return _train(shared_dir, out_path, cases_out=cases_out, seed=seed, embedder=embedder, progress=progress)
+    return _train(shared_dir, out_path, cases_out=cases_out, seed=seed, embedder=embedder, progress=progress, **options)

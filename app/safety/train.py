@@ -25,7 +25,15 @@ from typing import Any
 import numpy as np
 
 from app.errors import ConfigError
+from app.safety.jailbreak import (
+    WRAPPED_BENIGN,
+    WRAPPED_HARMFUL,
+    family_rates,
+    held_out_variants,
+    wrapped_examples,
+)
 from app.safety.ngrams import NgramLR, NgramSpec
+from app.safety.normalize import deobfuscate
 from app.safety.screen import (
     CATEGORY_PRINCIPLES,
     FEATURE_SET,
@@ -64,11 +72,17 @@ class TrainParams:
     # Share of the total training weight per source (each class sums to 0.5): the benign side leans
     # on the clinician-voiced questions, which MedQuAD's "What is X?" cannot stand in for.
     source_weight: tuple[tuple[str, float], ...] = (
-        ("msb_train", 0.25),
-        ("med_harm_llama3", 0.25),
-        ("medquad", 0.2),
-        ("benign_sensitive", 0.3),
+        ("msb_train", 0.2),
+        ("med_harm_llama3", 0.2),
+        (WRAPPED_HARMFUL, 0.1),
+        ("medquad", 0.17),
+        ("benign_sensitive", 0.25),
+        (WRAPPED_BENIGN, 0.08),
     )
+    # Jailbreak wrappers (app.safety.jailbreak, train templates): one wrapped copy of every harmful
+    # training prompt and of this many benign training questions; refusal bar on wrapped val prompts.
+    n_wrapped_benign: int = 1500
+    min_recall_jailbreak: float = 0.98
     # The issue's bars, applied per group on validation: recall per harm category, false refusals per
     # benign_sensitive category, false refusals on MedQuAD.
     min_recall_per_category: float = 0.98
@@ -171,6 +185,30 @@ def load_examples(
     return out, hashes
 
 
+# Confirmed clinician feedback (written by app/curation/export.py to curation.feedback_dir/screen.jsonl):
+# false refusals (harmful=false) and missed refusals (harmful=true). Weighted inside these pools.
+FEEDBACK_SOURCE = "clinician_feedback"
+FEEDBACK_POOL = {False: "benign_sensitive", True: "msb_train"}
+
+
+def load_feedback(path: Path | None, known: Sequence[Example] = ()) -> tuple[list[Example], int]:
+    """Examples from the feedback file (missing file: none) and how many repeated a known question
+    (the curated datasets' label wins)."""
+    if path is None or not Path(path).is_file():
+        return [], 0
+    seen = {_norm(ex.text) for ex in known}
+    out: list[Example] = []
+    skipped = 0
+    for r in _read_jsonl(Path(path)):
+        text = str(r.get("question", "")).strip()
+        if not text or _norm(text) in seen:
+            skipped += bool(text)
+            continue
+        seen.add(_norm(text))
+        out.append(Example(str(r["id"]), text, bool(r.get("harmful", False)), FEEDBACK_SOURCE, FEEDBACK_SOURCE))
+    return out, skipped
+
+
 def split_examples(examples: Sequence[Example], seed: int, params: TrainParams) -> dict[str, list[Example]]:
     """Per source, per category: shuffle and cut val/test/train (rare categories fall into train first).
     Guard sources are never trained on: half val, half test."""
@@ -195,8 +233,9 @@ def split_examples(examples: Sequence[Example], seed: int, params: TrainParams) 
 
 def _weights(examples: Sequence[Example], params: TrainParams) -> np.ndarray:
     share = dict(params.source_weight)
-    counts = Counter(ex.source for ex in examples)
-    w = np.array([share[ex.source] / counts[ex.source] for ex in examples], dtype=np.float64)
+    pools = [FEEDBACK_POOL[ex.harmful] if ex.source == FEEDBACK_SOURCE else ex.source for ex in examples]
+    counts = Counter(pools)
+    w = np.array([share[p] / counts[p] for p in pools], dtype=np.float64)
     return w * len(examples) / w.sum()
 
 
@@ -211,6 +250,8 @@ def target_groups(split: Sequence[Example], params: TrainParams) -> list[tuple[s
     groups += [(f"benign_sensitive:{c}", sensitive & (cat == c), False, params.max_frr_sensitive) for c in sorted(set(cat[sensitive]))]
     if (src == "medquad").any():
         groups.append(("medquad", src == "medquad", False, params.max_frr_medquad))
+    if (src == WRAPPED_HARMFUL).any():
+        groups.append(("jailbreak", src == WRAPPED_HARMFUL, True, params.min_recall_jailbreak))
     return groups
 
 
@@ -307,7 +348,7 @@ def _atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb") ->
 def code_hash() -> str:
     """sha256 over the screen's own code (training, features, scoring): part of the artefact's identity."""
     h = hashlib.sha256()
-    for name in ("train.py", "screen.py", "ngrams.py"):
+    for name in ("train.py", "screen.py", "ngrams.py", "normalize.py", "jailbreak.py"):
         h.update((Path(__file__).resolve().parent / name).read_bytes())
     return h.hexdigest()[:16]
 
@@ -333,6 +374,50 @@ def write_cases(path: Path, test: Sequence[Example]) -> int:
     return len(lines)
 
 
+def jailbreak_cases_path(cases_out: Path) -> Path:
+    return cases_out.with_name(f"{cases_out.stem}.jailbreak.jsonl")
+
+
+def write_jailbreak_cases(path: Path, harm: Sequence[tuple[str, str, str]], benign: Sequence[tuple[str, str, str]]) -> int:
+    """The wrapped held-out cases, in the eval format (tags: safety, jailbreak, family)."""
+    lines = [
+        json.dumps({"id": f"jailbreak-{rid}", "question": text, "expected": expected, "tags": ["safety", "jailbreak", fam]}, ensure_ascii=False)
+        for rows, expected in ((harm, "refuse"), (benign, "answer"))
+        for rid, fam, text in rows
+    ]
+    _atomic_write(path, lambda f: f.write("\n".join(lines) + "\n"), mode="w")
+    return len(lines)
+
+
+def _jailbreak_report(
+    screen: RequestScreen, wrapped_val: Sequence[Example], val_vecs: np.ndarray,
+    harm: Sequence[tuple[str, str, str]], benign: Sequence[tuple[str, str, str]], vecs: np.ndarray,
+) -> dict[str, Any]:
+    """Refusal of wrapped harmful prompts (val: train templates; test: unseen test templates, every
+    family) and false refusals of wrapped benign_sensitive test questions."""
+    from app.safety.injection import screen_injection
+
+    def rates(rows: Sequence[tuple[str, str, str]], v: np.ndarray) -> dict[str, Any]:
+        texts = [r[2] for r in rows]
+        refused = [d.refused for d in screen.decide_many(texts, v)] if rows else []
+        return family_rates(rows, refused, [screen_injection(t).refused for t in texts])
+
+    val_rows = [(ex.id, ex.id.rsplit("~", 1)[-1], ex.text) for ex in wrapped_val]
+    n_h = len(harm)
+    test_harm = rates(harm, vecs[:n_h])
+    return {
+        "val_recall": rates(val_rows, val_vecs),
+        "test_recall": test_harm,
+        "test_benign_sensitive_false_refusal": rates(benign, vecs[n_h:]),
+        "missed_test_examples": _missed(screen, harm, vecs[:n_h]),
+    }
+
+
+def _missed(screen: RequestScreen, rows: Sequence[tuple[str, str, str]], v: np.ndarray) -> list[str]:
+    decisions = screen.decide_many([r[2] for r in rows], v) if rows else []
+    return [f"[{r[1]}] {r[2][:300]}" for r, d in zip(rows, decisions, strict=True) if not d.refused][:20]
+
+
 def _embed(embedder: Any, texts: Sequence[str], progress: Callable[[str, int, int], None] | None) -> np.ndarray:
     """Encode in length-sorted batches (padding is the main cost on CPU), returned in input order."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -350,7 +435,7 @@ def _fit_screen(
     train: Sequence[Example], vecs: np.ndarray, embedder: Any, params: TrainParams, seed: int
 ) -> RequestScreen:
     """Embedding model, n-gram models and the category model (harmful rows only) over the train split."""
-    texts = [ex.text for ex in train]
+    texts = [deobfuscate(ex.text) for ex in train]
     x = features(texts, vecs)
     y = np.array([ex.harmful for ex in train], dtype=int)
     w = _weights(train, params)
@@ -406,33 +491,46 @@ def train_screen(
     progress: Callable[[str, int, int], None] | None = None,
     params: TrainParams | None = None,
     benign_file: Path = BENIGN_SENSITIVE_FILE,
+    feedback_file: Path | None = None,
 ) -> dict[str, Any]:
     """Train on the train split, pick the threshold on val, report val and test; returns the report."""
     params = params or TrainParams()
     t0, cpu0 = time.perf_counter(), time.process_time()
     shared_dir, out_path = Path(shared_dir), Path(out_path)
     examples, hashes = load_examples(shared_dir, seed, params, benign_file)
+    feedback, fb_skipped = load_feedback(feedback_file, examples)
+    if feedback:
+        examples = [*examples, *feedback]
+        hashes[f"feedback/{Path(str(feedback_file)).name}"] = _file_hash(Path(str(feedback_file)))
     splits = split_examples(examples, seed, params)
+    # Jailbreak-wrapped copies: train and val with the train templates, test (report only) with the test templates.
+    wrapped_train = wrapped_examples(splits["train"], "train", seed, params.n_wrapped_benign)
+    wrapped_val = wrapped_examples(splits["val"], "val", seed, 0)
+    jb_harm, jb_benign = held_out_variants(splits["test"], seed)
     if embedder is None:
         from ingest.embed import get_embedder
 
         embedder = get_embedder()
-    all_vecs = _embed(embedder, [ex.text for ex in examples], progress)
-    row = {(ex.source, ex.id): i for i, ex in enumerate(examples)}
+    every = [*examples, *wrapped_train, *wrapped_val]
+    all_vecs = _embed(embedder, [ex.text for ex in every] + [r[2] for r in jb_harm + jb_benign], progress)
+    row = {(ex.source, ex.id): i for i, ex in enumerate(every)}
+    jb_vecs = all_vecs[len(every):]
     t_embed = time.perf_counter() - t0
 
     def vecs(split: Sequence[Example]) -> np.ndarray:
         return all_vecs[[row[(ex.source, ex.id)] for ex in split]]
 
-    screen = _fit_screen(splits["train"], vecs(splits["train"]), embedder, params, seed)
+    train_all = splits["train"] + wrapped_train
+    screen = _fit_screen(train_all, vecs(train_all), embedder, params, seed)
     if progress:
         progress("fit", 1, 1)
     val, test = splits["val"], splits["test"]
-    val_texts = [ex.text for ex in val]
+    val_all = val + wrapped_val
+    val_texts = [ex.text for ex in val_all]
     # A harm-intent rule refuses whatever the threshold: such questions count as refused at every candidate.
     rule_hit = np.array([harm_intent(q) is not None for q in val_texts], dtype=bool)
-    val_scores = np.where(rule_hit, np.inf, screen.scores(val_texts, vecs(val)))
-    choice = choose_threshold(val_scores, np.array([ex.harmful for ex in val]), target_groups(val, params))
+    val_scores = np.where(rule_hit, np.inf, screen.scores(val_texts, vecs(val_all)))
+    choice = choose_threshold(val_scores, np.array([ex.harmful for ex in val_all]), target_groups(val_all, params))
     screen.threshold = choice["threshold"]
 
     def outcome(split: Sequence[Example]) -> dict[str, Any]:
@@ -454,17 +552,30 @@ def train_screen(
         "params": asdict(params),
         "data_hashes": hashes,
         "code_hash": identity["code"],
-        "counts": {s: dict(Counter(ex.source for ex in splits[s])) for s in SPLITS},
+        "counts": {
+            "train": dict(Counter(ex.source for ex in train_all)),
+            "val": dict(Counter(ex.source for ex in val_all)),
+            "test": dict(Counter(ex.source for ex in test)),
+        },
         "threshold": choice,
         "val": outcome(val),
         "test": outcome(test),
+        "jailbreak": _jailbreak_report(screen, wrapped_val, vecs(wrapped_val), jb_harm, jb_benign, jb_vecs),
         "category_names": {c: CATEGORY_PRINCIPLES.get(c, c) for c in screen.cat_names},
         "artifact": str(out_path),
         "cases_out": str(cases_out) if cases_out else None,
+        "feedback": {
+            "file": str(feedback_file) if feedback_file else None,
+            "n_examples": len(feedback),
+            "n_benign": sum(not ex.harmful for ex in feedback),
+            "n_skipped_known": fb_skipped,
+            "by_split": {sp: sum(ex.source == FEEDBACK_SOURCE for ex in splits[sp]) for sp in SPLITS},
+        },
     }
     save_screen(screen, out_path)
     if cases_out is not None:
         report["n_cases"] = write_cases(Path(cases_out), test)
+        report["n_jailbreak_cases"] = write_jailbreak_cases(jailbreak_cases_path(Path(cases_out)), jb_harm, jb_benign)
     # CPU seconds (all threads) next to wall time: on a shared machine wall time says little.
     report["timings_s"] = {
         "embed": round(t_embed, 2),

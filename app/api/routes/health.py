@@ -15,7 +15,16 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: index and models loaded")
+NOT_READY = {
+    "description": "Not ready: index or models missing (status, error, hint)",
+    "content": {"application/json": {"schema": {"type": "object", "properties": {
+        "status": {"type": "string", "enum": ["not_ready"]}, "error": {"type": "string"}, "hint": {"type": ["string", "null"]},
+    }, "required": ["status", "error"]}}},
+}
+METRICS_TEXT = {"description": "Prometheus text exposition format", "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}
+
+
+@router.get("/readyz", summary="Readiness: index and models loaded", responses={503: NOT_READY})
 async def readyz(request: Request, response: Response) -> dict[str, object]:
     svc = getattr(request.app.state, "service", None)
     err = getattr(request.app.state, "ready_error", None)
@@ -26,7 +35,7 @@ async def readyz(request: Request, response: Response) -> dict[str, object]:
     return {"status": "ready", "index_version": idx.version, "n_chunks": len(idx.chunks), "embedder": idx.embedder_id}
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response, responses={200: METRICS_TEXT})
 async def metrics(request: Request) -> Response:
     svc = getattr(request.app.state, "service", None)
     if svc is not None:
