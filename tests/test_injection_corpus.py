@@ -88,7 +88,9 @@ def services(tmp_path_factory, embedder):
     for label, inject in (("clean", False), ("injected", True)):
         src = write(tmp / label, inject)
         run_ingest([src], tmp / f"{label}-index", IngestParams(), embedder)
-        s = Settings(safety={"enabled": False}, database={"url": f"sqlite:///{tmp}/a.db"})
+        # The gate is off: its IDF-based signals move a little with any extra chunk (planted or not), and
+        # this test is about what planted text can reach, not about where the gate's threshold falls.
+        s = Settings(safety={"enabled": False}, abstain={"enabled": False}, database={"url": f"sqlite:///{tmp}/a.db"})
         out[label] = QueryService.from_settings(s, index_dir=tmp / f"{label}-index", embedder=embedder)
     return out
 

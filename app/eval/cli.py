@@ -163,6 +163,9 @@ def eval_main(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Run the valid cases of a file with malformed lines.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    judge: Annotated[str, typer.Option("--judge", help="Citation judge: llm (an OpenAI-compatible model, not the verifier) or none (no citation recall/precision).")] = "none",
+    judge_url: Annotated[str | None, typer.Option("--judge-url", help="OpenAI-compatible base URL of the judge model (key: GUIDEGROUND_LLM__API_KEY).")] = None,
+    judge_model: Annotated[str, typer.Option("--judge-model", help="Model name sent to the judge server.")] = "",
 ) -> None:
     """Run every case through the query path and write eval.json + report.html; or --compare two runs."""
     if ctx.invoked_subcommand is not None:
@@ -180,12 +183,14 @@ def eval_main(
             err.print(f"[yellow]skipped[/yellow] {escape(str(cases))}:{escape(str(e))}", soft_wrap=True)
         chosen = select_cases(all_cases, limit, seed)
         info: dict[str, Any] = {"cases_file": str(cases), "n_cases_in_file": len(all_cases), "limit": limit, "seed": seed}
+        the_judge = _judge(judge, judge_url, judge_model)
+        info["judge"] = getattr(the_judge, "name", "none")
         with _progress(not quiet and not as_json) as cb:
             if url:
                 backend = HttpBackend(url)
                 try:
                     backend.check()
-                    rep = evaluate(chosen, backend.ask, backend.get_chunk, dict(info, mode="http", url=url), top_k, cb)
+                    rep = evaluate(chosen, backend.ask, backend.get_chunk, dict(info, mode="http", url=url), top_k, cb, the_judge)
                 finally:
                     backend.close()
             else:
@@ -193,7 +198,7 @@ def eval_main(
 
                 s = _settings()
                 svc = QueryService.from_settings(s, index_dir=index)
-                rep = evaluate_service(svc, chosen, dict(info, index=str(index or s.index.dir)), top_k=top_k, progress=cb)
+                rep = evaluate_service(svc, chosen, dict(info, index=str(index or s.index.dir)), top_k=top_k, progress=cb, judge=the_judge)
         target = out_dir or Path("var/eval") / f"{cases.stem}-{time.strftime('%Y%m%dT%H%M%S')}"
         paths = write_report(rep, target)
         if as_json:
@@ -204,6 +209,14 @@ def eval_main(
         return 1 if rep.metrics.n_errors else 0
 
     _guard(run, as_json)
+
+
+def _judge(kind: str, url: str | None, model: str) -> Any:
+    from app.eval.judges import get_judge
+
+    s = _settings()
+    key = s.llm.api_key.get_secret_value() if s.llm.api_key is not None else None
+    return get_judge(kind, url, model, key, s.llm.timeout_seconds)
 
 
 def _compare(files: tuple[Path, Path], metric: list[str] | None, tolerance: list[float] | None, as_json: bool) -> int:

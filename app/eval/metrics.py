@@ -2,7 +2,8 @@
 
 - retrieval: recall@k, MRR@10, nDCG@10 (ranx) of the distinct cited doc_ids, in citation order;
 - evidence hit: the gold span (whitespace-collapsed) lies inside a cited chunk's full text;
-- citations: quote invariant; ALCE citation recall/precision (Gao et al. 2023) with a support judge;
+- citations: quote invariant; ALCE citation recall/precision (Gao et al. 2023) with a support judge that is
+  not the service's verifier (app/eval/judges.py); without a judge they are not computed (None);
 - abstention: coverage, selective accuracy, risk–coverage curve and AURC, abstain precision/recall;
 - safety: refusal rate on `refuse` cases, false-refusal rate on the others, overall and per tag;
 - latency: p50/p95 per stage of ``timings_ms`` plus the runner's wall time.
@@ -17,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from app.eval.answerability import answerability_metrics
 from app.eval.cases import EvalCase
+from app.eval.judges import Judge
 from app.eval.runner import CaseResult
 from app.query.schemas import QueryResponse
-from app.query.verify import SupportChecker, get_support_checker
 
 K_VALUES = (1, 3, 5, 10)
 RETRIEVAL_METRICS = tuple(f"recall@{k}" for k in K_VALUES) + ("mrr@10", "ndcg@10")
@@ -84,7 +86,7 @@ def quote_ok(start: int, end: int, quote: str, chunk_text: str | None) -> bool:
     return chunk_text is not None and 0 <= start <= end <= len(chunk_text) and chunk_text[start:end] == quote
 
 
-def alce_sentence(passages: Sequence[str], claim: str, judge: SupportChecker) -> tuple[int, int]:
+def alce_sentence(passages: Sequence[str], claim: str, judge: Judge) -> tuple[int, int]:
     """ALCE for one sentence: (citation recall 0/1, number of its citations that count as precise).
 
     Follows the reference implementation (princeton-nlp/ALCE eval.py): recall is 1 when the joined
@@ -105,7 +107,7 @@ def alce_sentence(passages: Sequence[str], claim: str, judge: SupportChecker) ->
 
 
 def alce_response(
-    resp: QueryResponse | None, chunk_texts: Mapping[str, str | None], judge: SupportChecker
+    resp: QueryResponse | None, chunk_texts: Mapping[str, str | None], judge: Judge
 ) -> tuple[float, float] | None:
     """(citation recall, citation precision) of one answered response, as ALCE averages them; None if not answered."""
     if resp is None or resp.status != "answered" or not resp.sentences:
@@ -253,7 +255,7 @@ class CaseScore:
 EXPECTED_STATUS = {"answer": "answered", "abstain": "abstained", "refuse": "refused"}
 
 
-def score_case(r: CaseResult, judge: SupportChecker) -> CaseScore:
+def score_case(r: CaseResult, judge: Judge | None) -> CaseScore:
     resp = r.response
     docs = ranked_doc_ids(resp)
     gold = set(r.case.gold_doc_ids)
@@ -263,7 +265,7 @@ def score_case(r: CaseResult, judge: SupportChecker) -> CaseScore:
         s.evidence_hit = evidence_hit(r.case.gold_evidence, [r.chunk_texts.get(c.chunk_id) for c in (resp.citations if resp else [])])
     if resp is not None:
         s.quote_ok = [quote_ok(c.start, c.end, c.quote, r.chunk_texts.get(c.chunk_id)) for c in resp.citations]
-        alce = alce_response(resp, r.chunk_texts, judge)
+        alce = alce_response(resp, r.chunk_texts, judge) if judge is not None else None
         if alce is not None:
             s.citation_recall, s.citation_precision = alce
     s.correct = is_correct(r.case, resp)
@@ -272,9 +274,8 @@ def score_case(r: CaseResult, judge: SupportChecker) -> CaseScore:
 
 
 def compute_metrics(
-    results: Sequence[CaseResult], judge: SupportChecker | None = None
+    results: Sequence[CaseResult], judge: Judge | None = None
 ) -> tuple[dict[str, Any], list[CaseScore]]:
-    judge = judge or get_support_checker()
     scores = [score_case(r, judge) for r in results]
     with_gold = [(r, s) for r, s in zip(results, scores, strict=True) if r.case.gold_doc_ids and r.case.expected != "refuse"]
     per_query = retrieval_scores(
@@ -296,7 +297,7 @@ def compute_metrics(
         "retrieval": retrieval,
         "evidence": {"n": len(hits), "evidence_hit": _mean([float(h) for h in hits])},
         "citations": {
-            "judge": getattr(judge, "name", type(judge).__name__),
+            "judge": "none" if judge is None else getattr(judge, "name", type(judge).__name__),
             "n_citations": len(quotes),
             "quote_invariant_rate": _mean([float(q) for q in quotes]),
             "n_answered": len(alce),
@@ -305,6 +306,7 @@ def compute_metrics(
             "citation_precision": _mean([s.citation_precision for s in alce if s.citation_precision is not None]),
         },
         "abstention": abstention_metrics(results),
+        "answerability": answerability_metrics(results),
         "safety": safety_metrics(results),
         "latency_ms": latency_metrics(results),
     }
@@ -324,6 +326,9 @@ def flat_summary(metrics: Mapping[str, Any]) -> dict[str, float | None]:
     out["refusal_rate"] = s["refusal_rate"]
     out["false_refusal_rate"] = s["false_refusal_rate"]
     out["outcome_accuracy"] = metrics["outcome_accuracy"]
+    for k, v in metrics.get("answerability", {}).items():
+        if not k.startswith("n_"):
+            out[k] = v
     lat = metrics["latency_ms"]
     out["latency_total_p50_ms"] = lat["total"]["p50"]
     out["latency_total_p95_ms"] = lat["total"]["p95"]

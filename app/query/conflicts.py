@@ -166,10 +166,11 @@ def find_conflict(
 
 def conflict_out(idx: LoadedIndex, k: Conflict, ca: Citation, cb: Citation) -> ConflictOut:
     """The disagreement as the response shows it: each guideline's position, attributed by issuer and year."""
-    docs = idx.manifest["documents"]
+    from app.query.signals import cache_key  # signals imports this module's neighbours: import late
     from app.query.versions import superseded_map
 
-    sup = superseded_map(idx.version, docs)
+    docs = idx.manifest["documents"]
+    sup = superseded_map(cache_key(idx), docs)
 
     def pos(doc: str, c: Citation, values: set[str]) -> ConflictPosition:
         d = docs.get(doc, {})

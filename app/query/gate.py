@@ -16,7 +16,7 @@ from app.query.abstain import AbstainModel, Signals
 from app.query.answer import Picked, candidate_sentences
 from app.query.conflicts import Conflict, SentenceView, find_conflict
 from app.query.retrieve import RetrievalResult
-from app.query.signals import question_signals
+from app.query.signals import cache_key, question_signals
 from app.query.versions import superseded_map
 from app.settings import Settings
 from ingest.store import LoadedIndex
@@ -46,7 +46,9 @@ class Gate:
             for p, sc in zip(pool, scores.tolist(), strict=True):
                 p.score = sc  # the extractive generator picks the sentences most likely to hold the answer
         ok, conf = (True, None) if self.model is None else self.model.should_answer(sig)
-        conflict, _ = self.conflict(idx, question, qvec, res, pool)
+        # Weak evidence: only sentences that are relevant on their own (log-odds ≥ 0) can disagree —
+        # an out-of-scope question's closest passages saying different things is not a disagreement.
+        conflict, _ = self.conflict(idx, question, qvec, res, pool, min_score=None if ok else -1.5)
         if not ok:
             # Weak evidence on which two guidelines also disagree: say so, it is the more specific reason.
             return GateDecision(False, "conflicting_evidence" if conflict else "weak_evidence", conf, conflict, sig)
@@ -54,7 +56,9 @@ class Gate:
             return GateDecision(False, "unsupported", conf, None, sig)
         return GateDecision(True, None, conf, conflict, sig)
 
-    def conflict(self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked]) -> tuple[Conflict | None, list[Picked]]:
+    def conflict(
+        self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked], min_score: float | None = None
+    ) -> tuple[Conflict | None, list[Picked]]:
         """A disagreement among the relevant sentences of the top passages — looking twice as deep as the
         quoted passages (the disagreeing guideline may rank lower) — and the sentences it was found in."""
         a = self.settings.answer
@@ -70,6 +74,8 @@ class Gate:
         best = max(rel)
         # With the sentence scorer, "relevant" is within a few log-odds of the best sentence; else a cosine floor.
         floor = best - a.conflict_margin if scored else max(a.min_sentence_similarity, best * a.relative_sentence_floor)
+        if scored and min_score is not None:
+            floor = max(floor, min_score)
         views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r) for p, r in zip(wide, rel, strict=True)]
-        superseded = superseded_map(idx.version, idx.manifest["documents"])
+        superseded = superseded_map(cache_key(idx), idx.manifest["documents"])
         return find_conflict(views, min_sim=floor, question=question, superseded=superseded), wide

@@ -50,7 +50,7 @@ def named_docs(question: str, documents: dict[str, dict[str, Any]]) -> set[str] 
 
 def named_rows(index: Any, question: str) -> np.ndarray | None:
     """Row ids of the named documents' chunks (cached per index version and question); None: not named."""
-    key = (index.version, question)
+    key = (f"{index.root}@{index.version}", question)
     with _lock:
         if key in _cache:
             return _cache[key]

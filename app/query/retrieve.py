@@ -9,6 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
+from app.query.named import named_rows
 from app.query.schemas import QueryFilters
 from ingest.store import LoadedIndex
 
@@ -111,20 +112,10 @@ class HybridRetriever:
         self.bm25_weight = bm25_weight  # weighted RRF: a BM25 rank counts this much of a dense rank
 
     def dense(self, index: LoadedIndex, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        import faiss
+        # Flat, HNSW or IVF as the manifest says; metadata filters stay exact (ingest.ann).
+        from ingest.ann import dense_search
 
-        n = index.faiss_index.ntotal
-        if n == 0 or (allowed is not None and allowed.size == 0):
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        k = min(k, n if allowed is None else int(allowed.size))
-        q = np.ascontiguousarray(qvec.reshape(1, -1), dtype=np.float32)
-        if allowed is None:
-            sims, ids = index.faiss_index.search(q, k)
-        else:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
-            sims, ids = index.faiss_index.search(q, k, params=params)
-        keep = ids[0] >= 0
-        return ids[0][keep].astype(np.int64), sims[0][keep]
+        return dense_search(index, qvec, k, allowed)
 
     def bm25(self, index: LoadedIndex, question: str, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         mask = None
@@ -137,6 +128,15 @@ class HybridRetriever:
 
     def retrieve(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int, filters: QueryFilters | None) -> RetrievalResult:
         allowed = allowed_rows(index, filters)
+        if allowed is None:
+            named = named_rows(index, question)  # "what does the 2016 CDC guideline say …" → that guideline
+            if named is not None:
+                res = self._retrieve(index, qvec, question, k, named)
+                if res.candidates:
+                    return res
+        return self._retrieve(index, qvec, question, k, allowed)
+
+    def _retrieve(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int, allowed: np.ndarray | None) -> RetrievalResult:
         citable = citable_mask(index)  # planted instructions never compete for a rank
         cands: dict[int, Candidate] = {}
         d_ids = d_sims = b_ids = b_scores = np.zeros(0)

@@ -10,22 +10,26 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from app.errors import NotFound, UsageError
-from app.query.abstain import AbstainModel, Signals
-from app.query.answer import candidate_sentences
-from app.query.context import GenerationInput, Passage, Verified
+from app.query.abstain import AbstainModel
+from app.query.answer import Picked, candidate_sentences
+from app.query.conflicts import Conflict, conflict_out
+from app.query.context import Draft, GenerationInput, Passage, Verified, VerifiedSentence
 from app.query.gate import Gate, GateDecision
-from app.query.generate import Generator, get_generator
+from app.query.generate import ExtractiveGenerator, Generator, get_generator
+from app.query.generate.run import run_generation
 from app.query.retrieve import Candidate, HybridRetriever, RetrievalResult
 from app.query.schemas import (
     AnswerSentence,
     ChunkOut,
     Citation,
+    ConflictOut,
     GenerationStats,
     GuidelineOut,
     GuidelinesOut,
@@ -34,8 +38,9 @@ from app.query.schemas import (
     Timings,
 )
 from app.query.screen import Screen
-from app.query.signals import compute_signals
+from app.query.signals import cache_key
 from app.query.verify import SupportChecker, Verifier
+from app.query.versions import superseded_map
 from app.settings import Settings
 from ingest.embed import Embedder, get_embedder
 from ingest.store import LoadedIndex, current_version, load_version
@@ -123,6 +128,9 @@ def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 3)
 
 
+OnSentence = Callable[[AnswerSentence, list[Citation]], None]
+
+
 class QueryService:
     """One request's path: screen → retrieve → gate → generate → verify → response (each stage one module)."""
 
@@ -143,6 +151,7 @@ class QueryService:
         self.screen = Screen(settings.safety, screen)
         self.gate = Gate(settings, abstain_model)
         self.generator = generator or get_generator(settings)
+        self.fallback = ExtractiveGenerator(settings.answer)  # when a model server fails
         self.verifier = Verifier(checker)
         r = settings.retrieval
         self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight)
@@ -161,7 +170,8 @@ class QueryService:
         return cls(settings, embedder, holder, model, screen)
 
     # ------------------------------------------------------------------ main path
-    def answer(self, req: QueryRequest) -> QueryResponse:
+    def answer(self, req: QueryRequest, on_sentence: OnSentence | None = None) -> QueryResponse:
+        """The answer; with ``on_sentence``, each sentence is also announced as soon as it passed verification."""
         t_start = time.perf_counter()
         top_k = self._check_limits(req)
         timings = Timings()
@@ -186,23 +196,43 @@ class QueryService:
             timings.answer = _ms(t)
             return self._finish(self._abstain(idx, res, gate, top_k), idx, timings, t_start)
 
-        drafts = self.generator.generate(inp)
-        timings.answer = _ms(t)
-
-        t = time.perf_counter()
-        verified = self.verifier.verify(drafts, inp)
-        timings.verify = _ms(t)
+        if gate.conflict is not None:  # the disagreeing guideline may rank below the quoted passages
+            self._add_passages(inp, res, [gate.conflict.a_row, gate.conflict.b_row])
+        gen = run_generation(self.generator, self.fallback, self.verifier, inp, self._announcer(inp, on_sentence), stream=on_sentence is not None)
+        timings.answer = round(_ms(t) - gen.verify_ms, 3)
+        timings.verify = gen.verify_ms
+        verified = gen.verified
         if not verified.sentences:
             gate.reason = "unsupported"
             resp = self._abstain(idx, res, gate, top_k)
         else:
-            resp = self._answered(inp, verified, gate.confidence)
-        resp.generation = GenerationStats(
-            generator=self.generator.name, kept=verified.kept, repaired=verified.repaired, dropped=verified.dropped
-        )
+            resp = self._answered(inp, verified, gate.confidence, gate.conflict)
+        resp.generation = GenerationStats(generator=gen.generator, kept=verified.kept, repaired=verified.repaired, dropped=verified.dropped)
         return self._finish(resp, idx, timings, t_start)
 
     # ------------------------------------------------------------------ stage helpers
+    def _announcer(self, inp: GenerationInput, on_sentence: OnSentence | None) -> Callable[[VerifiedSentence], None] | None:
+        """Verified sentence → (AnswerSentence, its citations), numbered as the final response numbers them."""
+        if on_sentence is None:
+            return None
+        cites: dict[tuple[int, int, int], Citation] = {}
+
+        def announce(v: VerifiedSentence) -> None:
+            for span in v.spans:
+                if span not in cites:
+                    p = inp.passage(span[0])
+                    assert p is not None  # the verifier only returns spans of given passages
+                    cites[span] = self._citation(inp.index, len(cites) + 1, p.candidate, span[1], span[2])
+            on_sentence(AnswerSentence(text=v.text, citations=[cites[s].n for s in v.spans]), [cites[s] for s in v.spans])
+
+        return announce
+
+    def close(self) -> None:
+        """Stop what the generator runs (the local llama.cpp server); safe to call twice."""
+        close = getattr(self.generator, "close", None)
+        if callable(close):
+            close()
+
     def embed_query(self, question: str) -> np.ndarray:
         v = self.cache.get(question)
         if v is None:
@@ -227,6 +257,13 @@ class QueryService:
         passages = [Passage(i + 1, c.row, idx.chunks[c.row], c) for i, c in enumerate(res.candidates[:n_chunks])]
         pool = candidate_sentences(idx, res.candidates, n_chunks, qvec)
         return GenerationInput(question, passages, qvec, idx, pool)
+
+    @staticmethod
+    def _add_passages(inp: GenerationInput, res: RetrievalResult, rows: list[int]) -> None:
+        by_row = {c.row: c for c in res.candidates}
+        for row in rows:
+            if inp.by_row(row) is None and row in by_row:
+                inp.passages.append(Passage(len(inp.passages) + 1, row, inp.index.chunks[row], by_row[row]))
 
     def _finish(self, resp: QueryResponse, idx: LoadedIndex | None, timings: Timings, t_start: float) -> QueryResponse:
         timings.total = _ms(t_start)
@@ -254,14 +291,17 @@ class QueryService:
             end=end,
             quote=ch.text[start:end],
             score=round(c.score, 6),
+            superseded_by=superseded_map(cache_key(idx), idx.manifest["documents"]).get(ch.doc_id),
         )
 
     def _abstain(self, idx: LoadedIndex, res: RetrievalResult, gate: GateDecision, top_k: int) -> QueryResponse:
         reason = gate.reason or "weak_evidence"
+        conflicts: list[ConflictOut] = []
         if gate.conflict is not None:
             by_row = {c.row: c for c in res.candidates}
             k = gate.conflict
             cites = [self._citation(idx, 1, by_row[k.a_row], *k.a_span), self._citation(idx, 2, by_row[k.b_row], *k.b_span)]
+            conflicts = [conflict_out(idx, k, cites[0], cites[1])]
         else:
             cites = [self._citation(idx, i + 1, c, 0, len(idx.chunks[c.row].text)) for i, c in enumerate(res.candidates[:top_k])]
         return QueryResponse(
@@ -269,28 +309,45 @@ class QueryService:
             reason=reason,  # type: ignore[arg-type]
             message=MESSAGES[reason],
             citations=cites,
+            conflicts=conflicts,
             confidence=None if gate.confidence is None else round(gate.confidence, 4),
         )
 
-    def _answered(self, inp: GenerationInput, verified: Verified, confidence: float | None) -> QueryResponse:
+    def _answered(self, inp: GenerationInput, verified: Verified, confidence: float | None, conflict: Conflict | None = None) -> QueryResponse:
         citations: list[Citation] = []
         numbers: dict[tuple[int, int, int], int] = {}
         sentences: list[AnswerSentence] = []
-        for v in verified.sentences:
-            ns = []
-            for span in v.spans:
-                if span not in numbers:
-                    p = inp.passage(span[0])
-                    assert p is not None  # the verifier only returns spans of given passages
-                    numbers[span] = len(citations) + 1
-                    citations.append(self._citation(inp.index, numbers[span], p.candidate, span[1], span[2]))
-                ns.append(numbers[span])
-            sentences.append(AnswerSentence(text=v.text, citations=ns))
+
+        def cite(span: tuple[int, int, int]) -> int:
+            if span not in numbers:
+                p = inp.passage(span[0])
+                assert p is not None  # the verifier only returns spans of given passages
+                numbers[span] = len(citations) + 1
+                citations.append(self._citation(inp.index, numbers[span], p.candidate, span[1], span[2]))
+            return numbers[span]
+
+        extra: list[VerifiedSentence] = []
+        if conflict is not None:  # both positions are part of the answer, each verified as a verbatim quote
+            for row, (a, b) in ((conflict.a_row, conflict.a_span), (conflict.b_row, conflict.b_span)):
+                p = inp.by_row(row)
+                if p is not None and (p.n, a, b) not in {sp for v in verified.sentences for sp in v.spans}:
+                    v = self.verifier.verify_one(Draft(p.chunk.text[a:b], [p.n], (p.n, a, b)), inp)
+                    extra += [v] if v is not None else []
+        for v in [*verified.sentences, *extra]:
+            sentences.append(AnswerSentence(text=v.text, citations=[cite(span) for span in v.spans]))
+        conflicts = []
+        if conflict is not None:
+            pa, pb = inp.by_row(conflict.a_row), inp.by_row(conflict.b_row)
+            if pa is not None and pb is not None:
+                ca = citations[cite((pa.n, *conflict.a_span)) - 1]
+                cb = citations[cite((pb.n, *conflict.b_span)) - 1]
+                conflicts = [conflict_out(inp.index, conflict, ca, cb)]
         return QueryResponse(
             status="answered",
             answer=" ".join(s.text for s in sentences),
             sentences=sentences,
             citations=citations,
+            conflicts=conflicts,
             confidence=None if confidence is None else round(confidence, 4),
         )
 
@@ -321,10 +378,9 @@ class QueryService:
             ],
         )
 
-    def explain(self, question: str) -> tuple[Signals, RetrievalResult, LoadedIndex]:
-        """Signals for one question (used by calibration); no screen, no abstention."""
+    def explain(self, question: str) -> tuple[RetrievalResult, LoadedIndex, list[Picked]]:
+        """Retrieval and the candidate sentences for one question (used by calibration); no screen, no gate."""
         idx = self.holder.get()
         qvec = self.embed_query(question)
         res = self.retriever.retrieve(idx, qvec, question, self.settings.retrieval.top_k, None)
-        pool = candidate_sentences(idx, res.candidates, self.settings.answer.candidate_chunks, qvec)
-        return compute_signals(idx, res, question, pool, self.settings.retrieval.rrf_k), res, idx
+        return res, idx, self._generation_input(idx, question, qvec, res).pool

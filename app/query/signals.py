@@ -28,16 +28,21 @@ SENTENCE_FEATURES = [
 _NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
 
 
+def cache_key(idx: LoadedIndex) -> str:
+    """One loaded index version: two indexes can publish versions of the same name."""
+    return f"{idx.root}@{idx.version}"
+
+
 class _TermCache:
     """Stemmed terms of a chunk's sentences and headings, per (index version, row); bounded."""
 
     def __init__(self, size: int = 20000) -> None:
         self.size = size
-        self._d: OrderedDict[tuple[str, int], tuple[list[frozenset[str]], frozenset[str]]] = OrderedDict()
+        self._d: OrderedDict[tuple[str, int], tuple[list[frozenset[str]], frozenset[str]]] = OrderedDict()  # (cache_key, row)
         self._lock = threading.Lock()
 
     def get(self, idx: LoadedIndex, row: int) -> tuple[list[frozenset[str]], frozenset[str]]:
-        key = (idx.version, row)
+        key = (cache_key(idx), row)
         with self._lock:
             hit = self._d.get(key)
             if hit is not None:
@@ -68,15 +73,16 @@ class _DocTerms:
 
     def _doc_rows(self, idx: LoadedIndex) -> dict[str, list[int]]:
         with self._lock:
-            if self._rows[0] != idx.version:
+            if self._rows[0] != cache_key(idx):
                 rows: dict[str, list[int]] = {}
                 for i, c in enumerate(idx.chunks):
-                    rows.setdefault(c.doc_id, []).append(i)
-                self._rows = (idx.version, rows)
+                    if c.citable:  # planted instructions never count as what a guideline says
+                        rows.setdefault(c.doc_id, []).append(i)
+                self._rows = (cache_key(idx), rows)
             return self._rows[1]
 
     def get(self, idx: LoadedIndex, doc_id: str) -> tuple[frozenset[str], frozenset[str]]:
-        key = (idx.version, doc_id)
+        key = (cache_key(idx), doc_id)
         with self._lock:
             hit = self._d.get(key)
             if hit is not None:

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from app.settings import Settings
 
 
+class GenerationError(RuntimeError):
+    """The model server failed or timed out; the service answers extractively instead."""
+
+
 class Generator(Protocol):
     name: str
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.query.answer import mmr_select
+from app.query.answer import mmr_select, select_by_score
 from app.query.context import Draft, GenerationInput
 
 if TYPE_CHECKING:
@@ -19,7 +19,10 @@ class ExtractiveGenerator:
 
     def generate(self, inp: GenerationInput) -> list[Draft]:
         a = self.a
-        chosen = mmr_select(inp.index, inp.pool, a.max_sentences, a.mmr_lambda, a.min_sentence_similarity, a.relative_sentence_floor)
+        if any(p.score is not None for p in inp.pool):  # scored by the gate's sentence model
+            chosen = select_by_score(inp.index, inp.pool, a.max_sentences, a.score_margin, a.score_floor)
+        else:
+            chosen = mmr_select(inp.index, inp.pool, a.max_sentences, a.mmr_lambda, a.min_sentence_similarity, a.relative_sentence_floor)
         drafts = []
         for p in chosen:
             passage = inp.by_row(p.row)

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.errors import UsageError
 from app.query.context import Draft, GenerationInput
+from app.query.generate.base import GenerationError
 from app.query.generate.prompt import (
     RawSentence,
     SentenceStream,
@@ -25,10 +26,7 @@ from app.query.generate.prompt import (
 )
 
 log = logging.getLogger("guideground.generate")
-
-
-class GenerationError(RuntimeError):
-    """The model server failed or timed out; the service answers extractively instead."""
+__all__ = ["ChatClient", "GenerationError", "OpenAICompatGenerator", "from_settings"]
 
 
 class ChatClient:
@@ -37,7 +35,6 @@ class ChatClient:
     def __init__(
         self, base_url: str, model: str, api_key: str | None, timeout: float, connect_timeout: float, http_client: Any = None
     ) -> None:
-        import httpx
         import openai
 
         if not base_url:
@@ -47,7 +44,7 @@ class ChatClient:
         # A local server needs no key; the client insists on a non-empty one.
         self._client = openai.OpenAI(
             base_url=base_url, api_key=api_key or "unused", max_retries=0,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout), http_client=http_client,
+            timeout=openai.Timeout(timeout, connect=connect_timeout), http_client=http_client,
         )
 
     def complete(self, messages: list[dict[str, str]], **kw: Any) -> tuple[str, dict[str, Any]]:
@@ -55,7 +52,7 @@ class ChatClient:
         import openai
 
         try:
-            r = self._client.chat.completions.create(model=self.model, messages=messages, **kw)  # type: ignore[call-overload]
+            r = self._client.chat.completions.create(model=self.model, messages=messages, **kw)  # type: ignore[call-overload,arg-type]
         except openai.OpenAIError as exc:
             raise GenerationError(f"{self.base_url}: {type(exc).__name__}: {exc}") from exc
         usage = r.usage.model_dump() if r.usage else {}
@@ -66,9 +63,10 @@ class ChatClient:
         import openai
 
         try:
-            for ev in self._client.chat.completions.create(model=self.model, messages=messages, stream=True, **kw):  # type: ignore[call-overload]
-                if ev.choices and ev.choices[0].delta and ev.choices[0].delta.content:
-                    yield ev.choices[0].delta.content
+            for ev in self._client.chat.completions.create(model=self.model, messages=messages, stream=True, **kw):  # type: ignore[call-overload,arg-type,union-attr]
+                choices = getattr(ev, "choices", None)
+                if choices and choices[0].delta and choices[0].delta.content:
+                    yield choices[0].delta.content
         except openai.OpenAIError as exc:
             raise GenerationError(f"{self.base_url}: {type(exc).__name__}: {exc}") from exc
 

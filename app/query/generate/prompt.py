@@ -75,7 +75,8 @@ def build_messages(question: str, passages: list[Shown], max_sentences: int) -> 
     ]
 
 
-def answer_schema(numbers: list[int], max_sentences: int) -> dict[str, Any]:
+def answer_schema(numbers: list[int], max_sentences: int, max_chars: int = 300) -> dict[str, Any]:
+    """The output contract; ``max_chars`` bounds each sentence so a rambling model still closes its JSON."""
     return {
         "type": "object",
         "properties": {
@@ -86,7 +87,7 @@ def answer_schema(numbers: list[int], max_sentences: int) -> dict[str, Any]:
                 "items": {
                     "type": "object",
                     "properties": {
-                        "text": {"type": "string"},
+                        "text": {"type": "string", "minLength": 1, "maxLength": max_chars},
                         "passages": {
                             "type": "array",
                             "items": {"type": "integer", "enum": sorted(numbers)},
@@ -104,9 +105,9 @@ def answer_schema(numbers: list[int], max_sentences: int) -> dict[str, Any]:
     }
 
 
-def response_format(numbers: list[int], max_sentences: int) -> dict[str, Any]:
+def response_format(numbers: list[int], max_sentences: int, max_chars: int = 300) -> dict[str, Any]:
     """OpenAI ``response_format`` carrying the schema (llama.cpp turns it into a grammar; no separate grammar is sent)."""
-    schema = answer_schema(numbers, max_sentences)
+    schema = answer_schema(numbers, max_sentences, max_chars)
     return {"type": "json_schema", "json_schema": {"name": "grounded_answer", "strict": True, "schema": schema}}
 
 

@@ -1,0 +1,98 @@
+"""The grounding check that generated sentences must pass, and its measured bars on the planted-error sets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.query.support import GroundingChecker, numbers_supported, quantities, split_sentences
+
+REPO = Path(__file__).resolve().parents[1]
+PLANTED = REPO / "evalsets" / "planted"
+CRC = "Adults aged 45 to 75 years at average risk should be screened for colorectal cancer."
+
+
+@pytest.fixture(scope="module")
+def checker() -> GroundingChecker:
+    return GroundingChecker()
+
+
+def test_quantities_keep_units_and_ranges():
+    assert quantities("aged 45 to 75 years") == {("45", "year"), ("75", "year")}
+    assert quantities("81 mg/d, 1,500 mg per day, 10%") >= {("81", "mg/day"), ("1500", "mg"), ("10", "%")}
+    assert ("2", "time") in quantities("twice a year") and ("B", "grade") in quantities("Grade B")
+
+
+@pytest.mark.parametrize(
+    "claim,ok",
+    [
+        ("Screen from 45 years.", True),
+        ("Screen from 50 years.", False),  # a number the passage does not give
+        ("Screen from 45 months.", False),  # the number with another unit
+        ("Screen from age 45.", True),  # a bare number the passage gives
+    ],
+)
+def test_numbers_need_their_units(claim, ok):
+    assert numbers_supported(CRC, claim) is ok
+
+
+@pytest.mark.parametrize(
+    "premise,claim,ok",
+    [
+        (CRC, "Adults aged 45 to 75 years at average risk should be screened for colorectal cancer.", True),
+        (CRC, "Average-risk adults aged 45 to 75 years should have colorectal cancer screening.", True),
+        (CRC, "Adults aged 45 to 75 years should not be screened for colorectal cancer.", False),
+        (CRC, "Children aged 45 to 75 years should be screened for colorectal cancer.", False),
+        (CRC, "Adults aged 45 to 75 years should be screened for lung cancer.", False),
+        (CRC, "At what age should adults be screened for colorectal cancer?", False),
+        ("For patients with low back pain, the Work Group recommends against benzodiazepines.",
+         "Benzodiazepines are not recommended for low back pain.", True),
+        ("For patients with low back pain, the Work Group recommends against benzodiazepines.",
+         "The Work Group recommends benzodiazepines for low back pain.", False),
+        ("Do not start metformin when the eGFR is between 30 and 45, and stop metformin when the eGFR falls below 30.",
+         "Metformin should be stopped when the eGFR falls below 30.", True),
+        ("Do not start metformin when the eGFR is between 30 and 45, and stop metformin when the eGFR falls below 30.",
+         "Metformin should not be stopped when the eGFR falls below 30.", False),
+        ("Give aspirin 81 mg daily.", "Give ibuprofen 81 mg daily.", False),
+        (CRC, "", False),
+    ],
+)
+def test_supports(checker, premise, claim, ok):
+    assert checker.supports(premise, claim) is ok
+
+
+def test_supporting_spans_point_at_the_sentences(checker):
+    text = "Screening is free. " + CRC + " Colonoscopy is one option."
+    spans = checker.supporting_spans(text, split_sentences(text), "Adults at average risk aged 45 to 75 years should be screened.")
+    assert spans is not None and [text[a:b] for a, b in spans] == [CRC]
+
+
+def _rates(path: Path, checker: GroundingChecker) -> tuple[float, float, int, int]:
+    """(catch rate on planted errors, rejection rate on paraphrases) through the checker; uncited items are the Verifier's."""
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    errors = [it for it in items if it["expect"] == "reject" and it["cited"] == [1]]
+    paras = [it for it in items if it["expect"] == "accept"]
+
+    def ok(it: dict) -> bool:
+        return checker.supporting_spans(it["premise"], [tuple(s) for s in it["sentences"]], it["claim"]) is not None
+
+    caught = sum(not ok(it) for it in errors)
+    rejected = sum(not ok(it) for it in paras)
+    return caught / len(errors), rejected / len(paras), len(errors), len(paras)
+
+
+def test_planted_set_bars(checker):
+    """The development set (evalsets/planted/planted.jsonl): catch ≥ 0.99 of planted errors, reject ≤ 0.05 of paraphrases."""
+    catch, reject, n_err, n_para = _rates(PLANTED / "planted.jsonl", checker)
+    assert n_err >= 300 and n_para >= 50
+    assert catch >= 0.99, catch
+    assert reject <= 0.05, reject
+
+
+def test_heldout_set_is_measured(checker):
+    """Written after tuning; reported in docs/benchmarks.md. Looser bars: it is small and was not tuned on."""
+    catch, reject, _, _ = _rates(PLANTED / "heldout.jsonl", checker)
+    assert catch >= 0.95, catch
+    assert reject <= 0.15, reject
