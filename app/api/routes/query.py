@@ -5,17 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from app.api.deps import AuditDep, ServiceDep
+from app.api.deps import ServiceDep
 from app.api.metrics import observe
+from app.api.routes.answers import RecorderDep
 from app.query.schemas import QueryRequest, QueryResponse
 
 router = APIRouter(tags=["query"])
 
 
 @router.post("/v1/query", response_model=QueryResponse, summary="Answer a clinical question from the guidelines")
-async def query(req: QueryRequest, request: Request, svc: ServiceDep, audit: AuditDep) -> QueryResponse:
+async def query(req: QueryRequest, request: Request, svc: ServiceDep, recorder: RecorderDep) -> QueryResponse:
     resp = await run_in_threadpool(svc.answer, req)
     observe(resp)
-    if audit is not None:
-        await run_in_threadpool(audit.record_response, req.question, resp, request.state.request_id)
+    await recorder.record(req.question, resp)  # Answer record with its index release (app/curation); sets query_id
     return resp
