@@ -37,7 +37,8 @@ def main() -> None:
 
     from ranx import Qrels, Run, evaluate
 
-    from app.query.calibrate import build_medquad_split
+    from app.eval.cases import load_cases
+    from app.eval.datasets import build_medquad
     from app.query.retrieve import HybridRetriever
     from app.settings import Settings
     from ingest.embed import get_embedder
@@ -46,8 +47,9 @@ def main() -> None:
 
     settings = Settings()
     emb = get_embedder()
-    corpus, cases = build_medquad_split(Path(settings.data.shared_dir), args.work_dir / "medquad", args.docs, args.heldout, args.seed)
-    index_dir = args.work_dir / "index"
+    corpus, cases_path = build_medquad(args.work_dir / "medquad", args.docs, args.heldout, args.seed, Path(settings.data.shared_dir))
+    cases = [c.model_dump() for c in load_cases(cases_path)[0]]  # the one MedQuAD builder (app/eval/datasets)
+    index_dir = args.work_dir / "medquad-index"
     run_ingest([corpus], index_dir, settings.ingest, emb)  # no-op when the calibration index is current
     idx = load_version(index_dir)
     cases = [c for c in cases if c["expected"] == "answer"]

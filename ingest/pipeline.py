@@ -1,4 +1,10 @@
-"""Ingest pipeline: collect → sniff → parse → chunk → flag → embed (only what changed) → publish.
+"""Ingest pipeline: collect → sniff → per-file units (parse → chunk → flag → embed) → merge → publish.
+
+Each source file is a work unit whose artefact (chunks, vectors, manifest entry) is keyed by the
+file's sha256, name, sidecar row and the pipeline fingerprint (``ingest.units``). A run sniffs every
+file, reuses the previous version's rows or a stored artefact where it can, has an engine
+(``ingest.engines``: in-process or Ray) build the rest, stores each new artefact, then merges all
+units in file order and publishes one version atomically (``ingest.store``).
 
 Dense vectors ("late chunking", the default): each chunk's embedding text (title and nearest
 headings, then the chunk) is encoded once; the chunk vector is the model's own mean-pooled
@@ -20,21 +26,24 @@ from typing import Any
 import numpy as np
 
 from ingest.bm25 import Bm25Index, Bm25Params
-from ingest.chunk import chunk_document, embedding_text
+from ingest.chunk import embedding_text
+from ingest.dense import chunk_sentence_texts, context_text, embed_chunks, embed_chunks_late  # noqa: F401 (re-exported)
 from ingest.documents import Chunk, IngestParams, sha256_bytes
-from ingest.embed import Embedder, SpanEmbedder
+from ingest.embed import Embedder
 from ingest.errors import GuidegroundError, UsageError
-from ingest.injection import is_instruction_like
-from ingest.parse import parse_document, read_sidecar
+from ingest.parse import read_sidecar
 from ingest.sniff import is_candidate, sniff
 from ingest.store import (
     BuildArtifacts,
+    LoadedIndex,
     current_version,
     load_version,
     next_version_name,
     write_version,
     writer_lock,
 )
+from ingest.unit_store import load_unit, prune_units, save_unit
+from ingest.units import UnitResult, UnitTask, fingerprint_hash, unit_key
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -49,6 +58,7 @@ class FileReport:
     hint: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cached: bool = False  # built from a stored per-file artefact, not re-parsed or re-embedded
 
 
 @dataclass
@@ -106,9 +116,13 @@ def collect_files(paths: Iterable[Path], sidecar_name: str) -> list[tuple[Path, 
 
 
 def _params_fingerprint(params: IngestParams, embedder: Embedder) -> dict[str, Any]:
+    emb: dict[str, Any] = {"model_id": embedder.model_id, "dim": embedder.dim}
+    backend = getattr(embedder, "backend", "torch")
+    if backend != "torch":  # torch indexes keep the fingerprint they had before backends existed
+        emb["backend"] = backend
     return {
         "chunking": params.chunking.model_dump(),
-        "embedder": {"model_id": embedder.model_id, "dim": embedder.dim},
+        "embedder": emb,
         "bm25": Bm25Params().model_dump(),
         "pdf_parser": params.pdf_parser,
         "dense": {"late": "late-chunking-v1", "sentences": "mean(sentences)+context-v1"}[params.embedding.pooling],
@@ -121,19 +135,33 @@ def run_ingest(
     params: IngestParams,
     embedder: Embedder,
     progress: Progress | None = None,
+    engine: Any = None,
 ) -> IngestReport:
+    """Ingest files into a new version of the index at ``index_root``; ``engine`` defaults to ``params.engine``."""
+    from ingest.engines import get_engine
+
     t_start = time.perf_counter()
     index_root = Path(index_root)
     files = collect_files(paths, params.sidecar)
     if not files:
         raise UsageError("no guideline files found", hint="pass files or folders with .pdf/.html/.docx/.md/.txt files")
+    engine = engine or get_engine(params.engine, params.ray_address)
     with writer_lock(index_root):
-        return _run_locked(files, index_root, params, embedder, progress, t_start)
+        return _run_locked(files, index_root, params, embedder, progress, t_start, engine)
 
 
-def _run_locked(files, index_root: Path, params: IngestParams, embedder: Embedder, progress, t_start) -> IngestReport:
-    timings: dict[str, float] = {}
-    fingerprint = _params_fingerprint(params, embedder)
+@dataclass
+class _Plan:
+    """What each file becomes: a reused unit, a task for the engine, or a failure before parsing."""
+
+    reports: list[FileReport]
+    keys: list[str | None]  # per file: unit key (None if sniffing failed)
+    units: dict[str, UnitResult]  # unit key → finished unit (reused so far; built ones are added)
+    tasks: list[UnitTask]
+    unchanged: set[str]  # unit keys taken from the previous version as they were
+
+
+def _previous(index_root: Path, fingerprint: dict[str, Any]) -> tuple[str | None, LoadedIndex | None, dict[str, Any]]:
     prev_version = current_version(index_root)
     prev = None
     if prev_version:
@@ -141,127 +169,165 @@ def _run_locked(files, index_root: Path, params: IngestParams, embedder: Embedde
             prev = load_version(index_root, prev_version)
         except GuidegroundError:
             prev = None  # unreadable previous version: rebuild everything
-    prev_files: dict[str, dict[str, Any]] = {}
+    prev_files: dict[str, Any] = {}
     if prev is not None and prev.manifest.get("fingerprint") == fingerprint:
         prev_files = prev.manifest.get("files", {})
+    return prev_version, prev, prev_files
 
+
+def _unit_from_version(prev: LoadedIndex, key: str, path: str, entry: dict[str, Any]) -> UnitResult:
+    rows_ix = [prev.by_id[cid] for cid in entry["chunk_ids"]]
+    blocks = [prev.sentence_block(j) for j in rows_ix]
+    return UnitResult(
+        key=key, path=path, ok=True, chunks=[prev.chunks[j] for j in rows_ix], entry=entry,
+        vectors=prev.vectors[rows_ix], sentences=np.concatenate(blocks) if blocks else np.zeros((0, prev.dim), np.float32),
+        rows=np.concatenate([[0], np.cumsum([b.shape[0] for b in blocks])]).astype(np.int64),
+    )
+
+
+def _plan(files, index_root: Path, params: IngestParams, fp_hash: str, prev, prev_files) -> _Plan:
+    """Stage 1: sniff every file and decide, per file, reuse (previous version or artefact) or build."""
+    plan = _Plan([], [], {}, [], set())
     sidecars: dict[Path, dict[str, dict[str, str]]] = {}
-    reports: list[FileReport] = []
-    kept: list[tuple[str, list[Chunk], dict[str, Any]]] = []  # (file key, chunks, file manifest entry)
-    new_chunks: list[Chunk] = []
-    doc_ids: dict[str, str] = {}
     max_bytes = int(params.max_file_mb * 1e6)
-
-    t = time.perf_counter()
-    for i, (path, sidecar) in enumerate(files):
-        t0 = time.perf_counter()
-        key = str(path.resolve())
+    for path, sidecar in files:
         rep = FileReport(path=str(path), status="indexed")
-        reports.append(rep)
+        plan.reports.append(rep)
+        plan.keys.append(None)
         try:
             if sidecar is not None and sidecar not in sidecars:
                 sidecars[sidecar] = read_sidecar(sidecar)
             row = sidecars.get(sidecar, {}).get(path.name) if sidecar else None
             sn = sniff(path, max_bytes)
-            sha = sha256_bytes(sn.data)
-            old = prev_files.get(key)
-            if old and old["sha256"] == sha and old.get("sidecar_row") == row and prev is not None:
-                chunks = [prev.chunks[prev.by_id[cid]] for cid in old["chunk_ids"]]
-                rep.status, rep.doc_id, rep.chunks = "unchanged", old["doc_id"], len(chunks)
-                entry = old
-            else:
-                doc = parse_document(sn, row, params)
-                chunks = chunk_document(doc, params.chunking)
-                if not chunks:
-                    raise UsageError("no text to index after parsing")
-                for c in chunks:
-                    if is_instruction_like(c.text):
-                        c.flags.append("instruction_like")
-                flagged = sum("instruction_like" in c.flags for c in chunks)
-                if flagged:
-                    doc.warnings.append(f"{flagged} chunk(s) contain instruction-like text: kept as data, never cited")
-                rep.doc_id, rep.chunks, rep.warnings = doc.meta.doc_id, len(chunks), doc.warnings
-                entry = {
-                    "sha256": sha,
-                    "doc_id": doc.meta.doc_id,
-                    "file": path.name,
-                    "format": sn.format,
-                    "bytes": len(sn.data),
-                    "meta": asdict(doc.meta),
-                    "sidecar_row": row,
-                    "chunk_ids": [c.chunk_id for c in chunks],
-                }
-                new_chunks.extend(chunks)
-            if entry["doc_id"] in doc_ids:
-                raise UsageError(
-                    f"duplicate doc_id '{entry['doc_id']}' (also used by {doc_ids[entry['doc_id']]})",
-                    hint="give each file its own doc_id in the metadata sidecar",
-                )
-            doc_ids[entry["doc_id"]] = str(path)
-            kept.append((key, chunks, entry))
         except GuidegroundError as exc:
             rep.status, rep.reason, rep.hint = "failed", exc.message, exc.hint
-            new_chunks = [c for c in new_chunks if c.doc_id != rep.doc_id] if rep.doc_id else new_chunks
-            old = prev_files.get(key)
-            if old and prev is not None and old["doc_id"] not in doc_ids:
-                # A bad update never erases the last good version of a document.
-                chunks = [prev.chunks[prev.by_id[cid]] for cid in old["chunk_ids"]]
-                kept.append((key, chunks, old))
-                doc_ids[old["doc_id"]] = str(path)
-                rep.warnings.append("kept the previously indexed version of this file")
-        except Exception as exc:  # a parser bug must not sink the batch
+            continue
+        except Exception as exc:
             rep.status, rep.reason = "failed", f"unexpected {type(exc).__name__}: {exc}"
-        rep.seconds = round(time.perf_counter() - t0, 3)
-        if progress:
-            progress("parse", i + 1, len(files))
-    timings["parse_s"] = time.perf_counter() - t
-
-    present = {k for k, _, _ in kept}
-    for key, old in prev_files.items():
-        if key not in present and not any(r.path and str(Path(r.path).resolve()) == key for r in reports):
-            reports.append(FileReport(path=key, status="removed", doc_id=old["doc_id"], chunks=len(old["chunk_ids"])))
-
-    all_chunks = [c for _, chunks, _ in kept for c in chunks]
-    report = IngestReport(str(index_root), None, prev_version, False, reports)
-    if not all_chunks:
-        report.timings_s = {k: round(v, 3) for k, v in timings.items()}
-        return report
-    changed = bool(new_chunks) or any(r.status == "removed" for r in reports) or prev is None
-    if prev is not None and not changed and len(all_chunks) == len(prev.chunks):
-        report.version, report.n_chunks = prev_version, len(all_chunks)
-        report.n_reused_chunks = len(all_chunks)
-        report.timings_s = {k: round(v, 3) for k, v in timings.items()}
-        return report
-
-    # Embed only new chunks; reuse vectors of unchanged ones.
-    t = time.perf_counter()
-    new_ids = {c.chunk_id for c in new_chunks}
-    to_embed = [c for c in all_chunks if c.chunk_id in new_ids]
-    if params.embedding.pooling == "late" and isinstance(embedder, SpanEmbedder):
-        vecs_new, sent_new, n_texts = embed_chunks_late(to_embed, embedder, progress)
-    else:
-        vecs_new, sent_new, n_texts = embed_chunks(to_embed, embedder, progress)
-    timings["embed_s"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    dim = embedder.dim
-    vectors = np.zeros((len(all_chunks), dim), dtype=np.float32)
-    sent_blocks: list[np.ndarray] = []
-    rows = np.zeros(len(all_chunks) + 1, dtype=np.int64)
-    for i, c in enumerate(all_chunks):
-        if c.chunk_id in new_ids:
-            vectors[i] = vecs_new[c.chunk_id]
-            block = sent_new[c.chunk_id]
+            continue
+        sha = sha256_bytes(sn.data)
+        key = unit_key(sha, path.name, row, fp_hash)
+        plan.keys[-1] = key
+        if key in plan.units or any(t.key == key for t in plan.tasks):
+            continue
+        old = prev_files.get(str(path.resolve()))
+        if old and prev is not None and old["sha256"] == sha and old.get("sidecar_row") == row:
+            plan.units[key] = _unit_from_version(prev, key, str(path), old)
+            plan.unchanged.add(key)
+        elif (stored := load_unit(index_root, key)) is not None:
+            plan.units[key] = stored
+            rep.cached = True
         else:
-            assert prev is not None
-            j = prev.by_id[c.chunk_id]
-            vectors[i] = prev.vectors[j]
-            block = prev.sentence_block(j)
-        sent_blocks.append(block)
-        rows[i + 1] = rows[i] + block.shape[0]
-    sentence_vectors = np.concatenate(sent_blocks).astype(np.float32) if sent_blocks else np.zeros((0, dim), np.float32)
+            plan.tasks.append(UnitTask(key=key, sniffed=sn, row=row, sha=sha))
+    return plan
+
+
+def _build(plan: _Plan, index_root: Path, params: IngestParams, embedder: Embedder, engine, progress) -> int:
+    """Stage 2: the engine parses, chunks and embeds the tasks; each finished artefact is stored."""
+    n_texts = 0
+    for batch, texts in engine.run(plan.tasks, params, embedder, progress):
+        n_texts += texts
+        for u in batch:
+            if u.ok:
+                save_unit(index_root, u)
+            plan.units[u.key] = u
+    return n_texts
+
+
+def _assemble(plan: _Plan, files, prev, prev_files) -> list[tuple[str, UnitResult]]:
+    """Stage 3: units in file order; duplicate doc_ids and failures resolved; keeps old good versions."""
+    kept: list[tuple[str, UnitResult]] = []
+    doc_ids: dict[str, str] = {}
+    for (path, _), rep, key in zip(files, plan.reports, plan.keys, strict=True):
+        file_key = str(path.resolve())
+        u = plan.units.get(key) if key else None
+        if u is not None:
+            rep.seconds = round(u.seconds, 3)
+            if not u.ok:
+                rep.status, rep.reason, rep.hint = "failed", u.reason, u.hint
+            else:
+                rep.doc_id, rep.chunks = u.doc_id, len(u.chunks)
+                rep.warnings = list(u.warnings) if key not in plan.unchanged else []
+                if key in plan.unchanged:
+                    rep.status = "unchanged"
+                if u.doc_id in doc_ids:
+                    rep.status = "failed"
+                    rep.reason = f"duplicate doc_id '{u.doc_id}' (also used by {doc_ids[u.doc_id]})"
+                    rep.hint = "give each file its own doc_id in the metadata sidecar"
+                else:
+                    doc_ids[str(u.doc_id)] = str(path)
+                    kept.append((file_key, u))
+                    continue
+        old = prev_files.get(file_key)
+        if rep.status == "failed" and old and prev is not None and old["doc_id"] not in doc_ids:
+            # A bad update never erases the last good version of a document.
+            kept.append((file_key, _unit_from_version(prev, old.get("unit", ""), str(path), old)))
+            doc_ids[old["doc_id"]] = str(path)
+            rep.warnings.append("kept the previously indexed version of this file")
+    present = {k for k, _ in kept}
+    seen = {str(Path(r.path).resolve()) for r in plan.reports}
+    for key, old in prev_files.items():
+        if key not in present and key not in seen:
+            plan.reports.append(FileReport(path=key, status="removed", doc_id=old["doc_id"], chunks=len(old["chunk_ids"])))
+    return kept
+
+
+def _merge(kept: list[tuple[str, UnitResult]], dim: int) -> tuple[list[Chunk], np.ndarray, np.ndarray, np.ndarray]:
+    """Stage 4a: concatenate units into the index's row order (chunks, vectors, sentences, offsets)."""
+    chunks = [c for _, u in kept for c in u.chunks]
+    if not kept:
+        return chunks, np.zeros((0, dim), np.float32), np.zeros((0, dim), np.float32), np.zeros(1, np.int64)
+    vectors = np.concatenate([u.vectors for _, u in kept]).astype(np.float32, copy=False)  # type: ignore[misc]
+    sentences = np.concatenate([u.sentences for _, u in kept]).astype(np.float32, copy=False)  # type: ignore[misc]
+    rows = [np.zeros(1, np.int64)]
+    base = 0
+    for _, u in kept:
+        assert u.rows is not None
+        rows.append(u.rows[1:] + base)
+        base += int(u.rows[-1])
+    return chunks, vectors, sentences, np.concatenate(rows)
+
+
+def _run_locked(files, index_root: Path, params: IngestParams, embedder: Embedder, progress, t_start, engine) -> IngestReport:
+    timings: dict[str, float] = {}
+    fingerprint = _params_fingerprint(params, embedder)
+    prev_version, prev, prev_files = _previous(index_root, fingerprint)
+
+    t = time.perf_counter()
+    plan = _plan(files, index_root, params, fingerprint_hash(fingerprint), prev, prev_files)
+    timings["plan_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    n_texts = _build(plan, index_root, params, embedder, engine, progress)
+    timings["units_s"] = time.perf_counter() - t
+    built = {task.key for task in plan.tasks}
+    kept = _assemble(plan, files, prev, prev_files)
+    report = IngestReport(str(index_root), None, prev_version, False, plan.reports)
+    n_chunks = sum(len(u.chunks) for _, u in kept)
+    changed = prev is None or any(r.status == "removed" for r in plan.reports) or any(u.key not in plan.unchanged for _, u in kept)
+    if n_chunks == 0 or (prev is not None and not changed and n_chunks == len(prev.chunks)):
+        if n_chunks:
+            report.version, report.n_chunks, report.n_reused_chunks = prev_version, n_chunks, n_chunks
+        report.timings_s = {k: round(v, 3) for k, v in timings.items()}
+        return report
+
+    t = time.perf_counter()
+    version = _publish(index_root, kept, fingerprint, prev_version, params, embedder.dim)
+    timings["publish_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t_start
+    report.version, report.published = version, True
+    report.n_chunks = n_chunks
+    report.n_embedded_chunks = sum(len(u.chunks) for _, u in kept if u.key in built)
+    report.n_embedded_texts = n_texts
+    report.n_reused_chunks = n_chunks - report.n_embedded_chunks
+    report.timings_s = {k: round(v, 3) for k, v in timings.items()}
+    return report
+
+
+def _publish(index_root: Path, kept, fingerprint, prev_version, params: IngestParams, dim: int) -> str:
+    """Stage 4b: BM25 over all chunks, the manifest, one atomic version; then prune old artefacts."""
+    all_chunks, vectors, sentence_vectors, rows = _merge(kept, dim)
     bm25 = Bm25Index.build([embedding_text(c) for c in all_chunks], Bm25Params())
-    files_manifest = {k: e for k, _, e in kept}
+    files_manifest = {k: u.entry for k, u in kept}
     manifest = {
         "index_kind": "guideground",
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -280,98 +346,20 @@ def _run_locked(files, index_root: Path, params: IngestParams, embedder: Embedde
         version,
         BuildArtifacts(all_chunks, vectors, sentence_vectors, rows, bm25, manifest),
         keep=params.keep_versions,
+        ann=params.ann,
     )
-    timings["publish_s"] = time.perf_counter() - t
-    timings["total_s"] = time.perf_counter() - t_start
-    report.version, report.published = version, True
-    report.n_chunks = len(all_chunks)
-    report.n_embedded_chunks = len(to_embed)
-    report.n_embedded_texts = n_texts
-    report.n_reused_chunks = len(all_chunks) - len(to_embed)
-    report.timings_s = {k: round(v, 3) for k, v in timings.items()}
-    return report
+    prune_units(index_root, _referenced_units(index_root))
+    return version
 
 
-def chunk_sentence_texts(c: Chunk) -> list[str]:
-    return [c.text[s.start : s.end] for s in c.sentences] or [c.text]
+def _referenced_units(index_root: Path) -> set[str]:
+    from ingest.store import list_versions, read_manifest
 
-
-def context_text(c: Chunk) -> str:
-    return embedding_text(c).split("\n", 1)[0]
-
-
-def embed_chunks_late(
-    chunks: list[Chunk], embedder: SpanEmbedder, progress: Progress | None = None, batch: int = 256
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
-    """One encoder pass per chunk over its embedding text; sentence vectors pooled from its tokens.
-
-    Sentences cut off by the encoder's truncation are encoded on their own (rare: chunks are sized
-    to the token budget). Returns chunk vectors, sentence blocks and the number of texts encoded.
-    """
-    texts = [embedding_text(c) for c in chunks]
-    spans: list[list[tuple[int, int]]] = []
-    for c, t in zip(chunks, texts, strict=True):
-        off = len(t) - len(c.text)
-        spans.append([(off + s.start, off + s.end) for s in c.sentences] or [(off, off + len(c.text))])
-    order = sorted(range(len(texts)), key=lambda k: -len(texts[k]))  # similar lengths batch together
-    vec_by_id: dict[str, np.ndarray] = {}
-    sent_by_id: dict[str, np.ndarray] = {}
-    missing: list[tuple[str, int, str]] = []
-    for b in range(0, len(order), batch):
-        idx = order[b : b + batch]
-        vecs, blocks = embedder.embed_spans([texts[k] for k in idx], [spans[k] for k in idx])
-        for k, v, block in zip(idx, vecs, blocks, strict=True):
-            c = chunks[k]
-            vec_by_id[c.chunk_id] = v
-            sent_by_id[c.chunk_id] = block
-            for si in map(int, np.flatnonzero(~block.any(axis=1))):
-                a, z = spans[k][si]
-                missing.append((c.chunk_id, si, texts[k][a:z]))
-        if progress:
-            progress("embed", min(b + batch, len(order)), len(order))
-    if missing:
-        fallback = embedder.embed([m[2] for m in missing])
-        for (cid, si, _), v in zip(missing, fallback, strict=True):
-            sent_by_id[cid][si] = v
-    return vec_by_id, sent_by_id, len(texts) + len(missing)
-
-
-def embed_chunks(
-    chunks: list[Chunk], embedder: Embedder, progress: Progress | None = None, batch: int = 256
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
-    """Encode each chunk's sentences and its context once; chunk vector = normalized mean."""
-    texts: list[str] = []
-    owners: list[int] = []
-    ctx_index: dict[str, int] = {}
-    ctx_of: list[int] = []
-    for i, c in enumerate(chunks):
-        for s in chunk_sentence_texts(c):
-            texts.append(s)
-            owners.append(i)
-        ctx = context_text(c)
-        if ctx not in ctx_index:
-            ctx_index[ctx] = len(ctx_index)
-        ctx_of.append(ctx_index[ctx])
-    ctx_texts = list(ctx_index)
-    all_texts = texts + ctx_texts
-    out = np.zeros((len(all_texts), embedder.dim), dtype=np.float32)
-    # Encode longest-first batches of similar length (padding waste is the main cost on CPU).
-    order = sorted(range(len(all_texts)), key=lambda k: -len(all_texts[k]))
-    for b in range(0, len(order), batch):
-        idx = order[b : b + batch]
-        out[idx] = embedder.embed([all_texts[k] for k in idx])
-        if progress:
-            progress("embed", min(b + batch, len(order)), len(order))
-    sent = out[: len(texts)]
-    ctx_vecs = out[len(texts) :]
-    vec_by_id: dict[str, np.ndarray] = {}
-    sent_by_id: dict[str, np.ndarray] = {}
-    owners_arr = np.asarray(owners, dtype=np.int64)
-    bounds = np.searchsorted(owners_arr, np.arange(len(chunks) + 1))
-    for i, c in enumerate(chunks):
-        block = sent[bounds[i] : bounds[i + 1]]
-        v = block.sum(axis=0) + ctx_vecs[ctx_of[i]]
-        v /= max(float(np.linalg.norm(v)), 1e-12)
-        vec_by_id[c.chunk_id] = v
-        sent_by_id[c.chunk_id] = block
-    return vec_by_id, sent_by_id, len(all_texts)
+    refs: set[str] = set()
+    for v in list_versions(index_root):
+        try:
+            files = read_manifest(index_root / "versions" / v).get("files", {})
+        except GuidegroundError:
+            continue
+        refs.update(e["unit"] for e in files.values() if e.get("unit"))
+    return refs

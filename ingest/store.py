@@ -9,7 +9,7 @@ Layout of an index root::
         vectors.npy              # float32 (n_chunks, dim), L2-normalized; reused by incremental builds
         sentences.npy            # float32 (n_sentences, dim): vectors of every chunk sentence
         sentence_rows.npy        # int32 (n_chunks + 1): sentence offsets per chunk (CSR style)
-        index.faiss              # IndexFlatIP over vectors
+        index.faiss              # IndexFlatIP over vectors, or HNSW / IVF-SQ8 / IVF-PQ (manifest "ann")
         bm25/                    # bm25s arrays + tokenizer.json (persisted tokenizer/stemmer settings)
     .build-<version>/            # in-progress build; renamed into versions/ only when complete
     .lock                        # flock: one writer at a time
@@ -28,12 +28,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ingest.bm25 import Bm25Index
-from ingest.documents import Chunk
+from ingest.documents import AnnParams, Chunk
 from ingest.errors import IndexCorrupt, IndexLocked, IndexNotFound
 
 FORMAT_VERSION = 1
@@ -117,9 +117,11 @@ class BuildArtifacts:
     manifest: dict[str, Any]
 
 
-def write_version(root: Path, version: str, art: BuildArtifacts, keep: int) -> Path:
+def write_version(root: Path, version: str, art: BuildArtifacts, keep: int, ann: AnnParams | None = None) -> Path:
     """Write a complete version into a build dir, move it into place, then switch the pointer."""
     import faiss
+
+    from ingest.ann import build_ann
 
     n = len(art.chunks)
     if art.vectors.shape[0] != n or art.sentence_rows.shape[0] != n + 1:
@@ -135,12 +137,10 @@ def write_version(root: Path, version: str, art: BuildArtifacts, keep: int) -> P
     np.save(build / "vectors.npy", art.vectors)
     np.save(build / "sentences.npy", art.sentence_vectors)
     np.save(build / "sentence_rows.npy", art.sentence_rows)
-    index = faiss.IndexFlatIP(art.vectors.shape[1])
-    if n:
-        index.add(art.vectors)
+    index, ann_info = build_ann(art.vectors, ann)  # flat unless settings or size ask for HNSW / IVF
     faiss.write_index(index, str(build / "index.faiss"))
     art.bm25.save(build / "bm25")
-    manifest = dict(art.manifest, version=version, format_version=FORMAT_VERSION, n_chunks=n)
+    manifest = dict(art.manifest, version=version, format_version=FORMAT_VERSION, n_chunks=n, ann=ann_info)
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     for f in build.rglob("*"):
         if f.is_file():
@@ -248,9 +248,12 @@ def load_version(root: Path, version: str | None = None, expect_embedder: tuple[
         chunks = read_chunks(vdir / "chunks.jsonl")
         index = faiss.read_index(str(vdir / "index.faiss"))
         bm25 = Bm25Index.load(vdir / "bm25")
-        sent = np.load(vdir / "sentences.npy")
+        # Beside an ANN index the float vectors are only read for re-ranking and exact filters:
+        # map them instead of loading (resident memory at millions of chunks).
+        mmap: Literal["r"] | None = "r" if manifest.get("ann", {}).get("kind", "flat") != "flat" else None
+        sent = np.load(vdir / "sentences.npy", mmap_mode=mmap)
         rows = np.load(vdir / "sentence_rows.npy")
-        vectors = np.load(vdir / "vectors.npy")
+        vectors = np.load(vdir / "vectors.npy", mmap_mode=mmap)
     except Exception as exc:
         raise IndexCorrupt(f"index version {version} is unreadable: {exc}") from None
     n = len(chunks)
