@@ -257,7 +257,8 @@ def test_retraining_reproduces_the_shipped_screen_on_its_held_out_cases(trained:
     # identical up to float noise at the threshold (BLAS threads): at most 1 case in 2,000
     assert int((a != b).sum()) <= len(cases) // 2000, [q[:100] for q, x, y in zip(questions, a, b, strict=True) if x != y][:10]
     assert shipped.threshold == pytest.approx(retrained.threshold, abs=1e-3)
-    assert shipped_report["data_hashes"] == report["data_hashes"] and shipped_report["params"] == report["params"]
+    fresh = json.loads(json.dumps(report))  # as it is written to disk (tuples become lists)
+    assert shipped_report["data_hashes"] == fresh["data_hashes"] and shipped_report["params"] == fresh["params"]
     for key in ("harmful_recall",):
         assert shipped_report["test"][key] == pytest.approx(report["test"][key], abs=0.002)
     assert shipped_report["jailbreak"]["test_recall"]["all"]["screen"] == pytest.approx(
