@@ -57,6 +57,25 @@ def test_numbers_need_their_units(claim, ok):
          "Metformin should not be stopped when the eGFR falls below 30.", False),
         ("Give aspirin 81 mg daily.", "Give ibuprofen 81 mg daily.", False),
         (CRC, "", False),
+        # "vaccinated against" is not a direction; "vaccinated" / "vaccination" are one word
+        ("All adults aged 19 to 59 years should be vaccinated against hepatitis B.",
+         "Adults aged 19 to 59 years should all receive hepatitis B vaccination.", True),
+        ("All adults aged 19 to 59 years should be vaccinated against hepatitis B.",
+         "Adults aged 19 to 59 years should not receive hepatitis B vaccination.", False),
+        ("Give a tetanus vaccine if 10 years or more have passed since the last dose.",
+         "A tetanus vaccine is due when at least 10 years have passed since the last dose.", True),
+        ("Give a tetanus vaccine if 10 years or more have passed since the last dose.",
+         "A tetanus vaccine is due when fewer than 10 years have passed since the last dose.", False),
+        # a label number is not a quantity that "twice" can stand in for
+        ("Recommendation 1: Measure HbA1c twice a year.", "Recommendation 2: Measure HbA1c twice a year.", False),
+        # a "not" taken out where the premise also says the same words without it
+        ("Measure HbA1c twice a year in adults who are meeting their glycemic goal, and every 3 months in adults who are not meeting their goal.",
+         "Measure HbA1c every 3 months in adults who are meeting their goal.", False),
+        # a "not" put on a verb the premise never negates, though the premise negates something else
+        ("Obtain blood cultures before the first dose of antibiotics whenever this does not delay treatment.",
+         "Blood cultures should not be taken before the first dose of antibiotics.", False),
+        ("The recommendations do not apply to patients receiving palliative care.",
+         "The recommendations do not cover palliative care.", True),
     ],
 )
 def test_supports(checker, premise, claim, ok):

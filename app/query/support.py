@@ -49,11 +49,14 @@ UNITS = {
 }
 _DAY = {"d": "day", "day": "day", "wk": "week", "week": "week", "h": "hour", "hr": "hour", "min": "minute"}
 _GRADE = re.compile(r"\b(?i:grade)\s+([A-DI])\b|\b([A-DI])\s+recommendation\b")
+# A number that names something ("Recommendation 2", "type 2", "stage 3") is a label, not a quantity.
+_LABEL = re.compile(r"\b(recommendation|category|level|stage|class|step|phase|tier|type|grade|schedule)\s+(\d+[a-z]?)\b", re.IGNORECASE)
 
 NEGATORS = frozenset("not no never none nor neither cannot n't without".split())
 AGAINST = frozenset("against avoid avoidance contraindicate contraindicated discourage refrain prohibit".split())
 OPPOSITES = [
-    ({"increase", "raise", "higher", "more", "greater", "above", "over", "exceed", "maximum"},
+    # "at least 10 years" is "10 years or more": bounds from below on the same side as "more"
+    ({"increase", "raise", "higher", "more", "greater", "above", "over", "exceed", "maximum", "least"},
      {"decrease", "reduce", "lower", "less", "fewer", "below", "under", "minimum"}),
     ({"start", "begin", "initiate", "commence", "continue"}, {"stop", "discontinue", "cease", "withdraw"}),
     ({"before", "beforehand", "prior", "earlier"}, {"after", "afterwards", "afterward", "later", "following"}),
@@ -62,7 +65,7 @@ OPPOSITES = [
 ]
 SYNONYMS = [
     {"start", "begin", "initiate", "commence"}, {"stop", "discontinue", "cease"},
-    {"recommend", "suggest", "advise", "advocate"}, {"offer", "provide", "give"}, {"perform", "do", "conduct"},
+    {"recommend", "suggest", "advise", "advocate"}, {"offer", "provide", "give", "administer", "prescribe"}, {"apply", "cover", "pertain"}, {"use", "utilize", "employ"}, {"perform", "do", "conduct"},
     {"doctor", "clinician", "physician", "provider"}, {"quick", "rapid", "fast", "rapidly", "quickly"},
     {"drug", "medication", "medicine"}, {"test", "testing", "screen", "screening"}, {"yearly", "annual", "annually"},
     {"tb", "tuberculosis"}, {"aim", "target", "goal"}, {"need", "necessary", "require", "required"}, {"home", "house"}, {"assess", "evaluate", "check"}, {"onetime", "one-time", "once"},
@@ -71,7 +74,7 @@ SYNONYMS = [
 GENERIC = frozenset(
     "people person individual patient anyone someone those one guideline recommendation group panel work "
     "clinician evidence use way case time thing approach option year month week day minute hour dose age "
-    "also likely possible appropriate recommended needed necessary same other such following".split()
+    "also likely possible appropriate recommended needed necessary same other such following call warrant due".split()
 )
 _CONTENT_POS = {"NOUN", "PROPN", "ADJ", "VERB", "ADV"}
 _NAMING_POS = {"NOUN", "PROPN", "ADJ"}
@@ -103,6 +106,8 @@ def quantities(text: str) -> set[tuple[str, str]]:
             out.add((_norm_num(m.group(2)), unit))
     for m in _GRADE.finditer(text):
         out.add(((m.group(1) or m.group(2)).upper(), "grade"))
+    for m in _LABEL.finditer(text):
+        out.add((_norm_num(m.group(2).lower()), m.group(1).lower()))
     return out
 
 
@@ -154,16 +159,71 @@ def parse(text: str) -> Parsed:
     )
 
 
+_STEM: Any = None
+
+
+def _stem(word: str) -> str:
+    global _STEM
+    if _STEM is None:
+        import Stemmer
+
+        _STEM = Stemmer.Stemmer("english").stemWord
+    return str(_STEM(word))
+
+
+@lru_cache(maxsize=8192)
+def _stems(bag: frozenset[str]) -> frozenset[str]:
+    return frozenset(_stem(b) for b in bag if len(b) >= 4)
+
+
 def _covered(word: str, bag: set[str]) -> bool:
     if word in bag:
         return True
+    if len(word) >= 4 and _stem(word) in _stems(frozenset(bag)):
+        return True  # "vaccinated" / "vaccination"
     if any(word in s and (s & bag) for s in SYNONYMS):
         return True
     return len(word) >= 4 and any(len(b) >= 4 and (b.startswith(word) or word.startswith(b)) for b in bag)
 
 
+# "against" is a direction only after a recommending word ("recommends against"), not in "vaccinated against".
+_AGAINST_AFTER = frozenset("recommend recommendation advise advice suggest suggestion caution counsel argue decide statement".split())
+
+
 def _neg_cues(p: Parsed) -> list[int]:
-    return [i for i, lem in enumerate(p.lemmas) if lem in NEGATORS or lem in AGAINST or p.surface[i] in NEGATORS]
+    def cue(i: int, lem: str) -> bool:
+        if lem == "against":
+            return any(p.lemmas[j] in _AGAINST_AFTER for j in range(max(0, i - 3), i))
+        return lem in NEGATORS or lem in AGAINST or p.surface[i] in NEGATORS
+
+    return [i for i, lem in enumerate(p.lemmas) if cue(i, lem)]
+
+
+def _dropped_in_place(pp: Parsed, cp: Parsed) -> bool:
+    """The claim says what the premise says with a "not" taken out: "are not meeting" → "are meeting"."""
+    ps, cs = pp.surface, cp.surface
+    p_text, c_text = " " + " ".join(ps) + " ", " " + " ".join(cs) + " "
+    for i in range(1, len(ps) - 1):
+        if ps[i] not in NEGATORS:
+            continue
+        for k in (1, 2, 3):  # the words around the "not", joined, said by the claim and nowhere by the premise
+            gram = " " + " ".join((ps[i - 1], *ps[i + 1 : i + 1 + k])) + " "
+            if gram in c_text and gram not in p_text:
+                return True
+    return False
+
+
+def _negated_verbs(p: Parsed) -> set[str]:
+    """The verbs a premise's plain negations ("not", "never") govern: the first verb within six words after each."""
+    out = set()
+    for i in _neg_cues(p):
+        if p.lemmas[i] in AGAINST:
+            continue
+        for j in range(i + 1, min(i + 7, len(p.lemmas))):
+            if p.pos[j] == "VERB" and p.lemmas[j] not in _STOP:
+                out.add(p.lemmas[j])
+                break
+    return out
 
 
 def _window(p: Parsed, i: int, before: int = 0, n: int = 3) -> list[str]:
@@ -206,10 +266,17 @@ def polarity_agrees(pp: Parsed, cp: Parsed, sentences: list[Parsed] | None = Non
     if len(c_cues) > len(p_cues):
         return False  # the claim negates more than the premise does
     p_negated = {t for i in p_cues for t in _window(pp, i, before=3)}
+    p_verbs = _negated_verbs(pp)
+    p_against = any(pp.lemmas[i] in AGAINST for i in p_cues)
+    if _dropped_in_place(pp, cp):
+        return False
     for i in c_cues:  # each negation of the claim must negate something the premise negates
         win = _claim_window(cp, i)
         if not any(_near(t, p_negated) for t in win):
             return False
+        verb = next((cp.lemmas[j] for j in range(i + 1, min(i + 7, len(cp.lemmas))) if cp.pos[j] == "VERB" and cp.lemmas[j] not in _STOP), None)
+        if cp.lemmas[i] not in AGAINST and verb and not p_against and p_verbs and not any(_near(verb, {v}) for v in p_verbs):
+            return False  # "should not be taken" where the premise only says "does not delay"
         head = _window(cp, i, n=1)
         if head and any(head[0] in x and not (p_negated & x) and (p_negated & y) for pair in OPPOSITES for x, y in (pair, pair[::-1])):
             return False  # "do not stop" where the premise says "do not start"
