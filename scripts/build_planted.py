@@ -114,7 +114,7 @@ def build(rows: list[dict], chunks: list[dict]) -> list[dict]:
     out: list[dict] = []
     for i, row in enumerate(rows):
         pid, text, spans = context(row, chunks)
-        base = {"source": pid, "premise": text, "sentences": spans}
+        base = {"source": pid, "premise": text, "sentences": spans} | ({"mode": row["mode"]} if row.get("mode") else {})
 
         def add(kind: str, claim: str | None, cited: list[int], expect: str, of: str, _b: dict = base, _i: int = i) -> None:
             if claim and claim.strip():

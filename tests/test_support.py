@@ -115,3 +115,14 @@ def test_heldout_set_is_measured(checker):
     catch, reject, _, _ = _rates(PLANTED / "heldout.jsonl", checker)
     assert catch >= 0.95, catch
     assert reject <= 0.15, reject
+
+
+@pytest.mark.parametrize("name", ["heldout2", "heldout3"])
+def test_llm_style_paraphrase_sets_catch_planted_errors(checker, name):
+    """LLM-style paraphrase sets written by helpers who never saw these rules. The catch rate must hold; the
+    false-rejection rate on free paraphrases is high (docs/benchmarks.md: 0.52 on heldout3) and is only bounded here
+    so that a change making it worse is noticed."""
+    catch, reject, n_err, n_para = _rates(PLANTED / f"{name}.jsonl", checker)
+    assert n_err >= 300 and n_para == 48
+    assert catch >= 0.98, catch
+    assert reject <= 0.80, reject

@@ -52,12 +52,12 @@ _GRADE = re.compile(r"\b(?i:grade)\s+([A-DI])\b|\b([A-DI])\s+recommendation\b")
 # A number that names something ("Recommendation 2", "type 2", "stage 3") is a label, not a quantity.
 _LABEL = re.compile(r"\b(recommendation|category|level|stage|class|step|phase|tier|type|grade|schedule)\s+(\d+[a-z]?)\b", re.IGNORECASE)
 
-NEGATORS = frozenset("not no never none nor neither cannot n't without".split())
+NEGATORS = frozenset("not no never none nor neither cannot n't without fail".split())
 AGAINST = frozenset("against avoid avoidance contraindicate contraindicated discourage refrain prohibit".split())
 OPPOSITES = [
     # "at least 10 years" is "10 years or more": bounds from below on the same side as "more"
-    ({"increase", "raise", "higher", "more", "greater", "above", "over", "exceed", "maximum", "least"},
-     {"decrease", "reduce", "lower", "less", "fewer", "below", "under", "minimum"}),
+    ({"increase", "raise", "higher", "more", "greater", "above", "over", "exceed", "minimum", "least"},
+     {"decrease", "reduce", "lower", "less", "fewer", "below", "under", "maximum", "most"}),
     ({"start", "begin", "initiate", "commence", "continue"}, {"stop", "discontinue", "cease", "withdraw"}),
     ({"before", "beforehand", "prior", "earlier"}, {"after", "afterwards", "afterward", "later", "following"}),
     ({"older", "old", "elderly"}, {"younger", "young"}),
@@ -150,9 +150,24 @@ def _nlp() -> Any:
     return _NLP
 
 
+# Bounds said with a negation are bounds, not negations: "no more than 2" is "at most 2".
+_BOUNDS = [
+    (re.compile(r"\b(?:no|not) (?:more|greater|higher|longer) than\b", re.I), "at most"),
+    (re.compile(r"\b(?:no|not) (?:less|fewer|lower|shorter) than\b", re.I), "at least"),
+    (re.compile(r"\bno later than\b", re.I), "by"),
+    (re.compile(r"\bno sooner than\b|\bno earlier than\b", re.I), "at least"),
+]
+
+
+def normalize_bounds(text: str) -> str:
+    for pat, rep in _BOUNDS:
+        text = pat.sub(rep, text)
+    return text
+
+
 @lru_cache(maxsize=4096)
 def parse(text: str) -> Parsed:
-    doc = _nlp()(text)
+    doc = _nlp()(normalize_bounds(text))
     toks = [t for t in doc if not t.is_space and not t.is_punct]
     return Parsed(
         tuple(t.lemma_.lower() for t in toks), tuple(t.pos_ for t in toks), tuple(t.text.lower() for t in toks)
@@ -183,7 +198,18 @@ def _covered(word: str, bag: set[str]) -> bool:
         return True  # "vaccinated" / "vaccination"
     if any(word in s and (s & bag) for s in SYNONYMS):
         return True
-    return len(word) >= 4 and any(len(b) >= 4 and (b.startswith(word) or word.startswith(b)) for b in bag)
+    if len(word) >= 4 and any(len(b) >= 4 and (b.startswith(word) or word.startswith(b)) for b in bag):
+        return True
+    return len(word) >= 6 and any(_shared_start(word, b) >= max(5, 0.7 * min(len(word), len(b))) for b in bag if len(b) >= 6)
+
+
+def _shared_start(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 # "against" is a direction only after a recommending word ("recommends against"), not in "vaccinated against".
@@ -298,8 +324,52 @@ def _content(cp: Parsed) -> list[tuple[str, str]]:
     ]
 
 
-def content_supported(pp: Parsed, cp: Parsed, min_coverage: float = 0.5) -> bool:
-    bag = pp.bag
+_ACRO_SKIP = frozenset("of and the for in to with".split())
+
+
+def _acronyms(p: Parsed) -> set[str]:
+    """Initials of consecutive words ("transient ischemic attack" → "tia"; "of"/"and" may be skipped)."""
+    words = [w for w in p.surface if w.isalpha()]
+    out: set[str] = set()
+    for i in range(len(words)):
+        ini = ""
+        for w in words[i : i + 6]:
+            if w in _ACRO_SKIP and ini:
+                continue
+            ini += w[0]
+            if len(ini) >= 2:
+                out.add(ini)
+    return out
+
+
+_CAPS = re.compile(r"\b[A-Z][A-Z0-9]{1,5}(?=s?\b)")
+
+
+def _caps(text: str) -> set[str]:
+    return {m.group(0).lower() for m in _CAPS.finditer(text)}
+
+
+def _with_acronyms(pp: Parsed, cp: Parsed, premise: str, claim: str) -> set[str]:
+    """The premise's words, plus the claim's capitalised acronyms its phrases spell ("TIA" for "transient
+    ischemic attack"), plus the claim words that spell out an acronym the premise writes in capitals."""
+    bag = pp.bag | (_acronyms(pp) & _caps(claim))
+    p_caps = _caps(premise)
+    words = [w for w in cp.surface if w.isalpha()]
+    for i in range(len(words)):
+        run: list[str] = []
+        ini = ""
+        for w in words[i : i + 6]:
+            run.append(w)
+            if w in _ACRO_SKIP and ini:
+                continue
+            ini += w[0]
+            if len(ini) >= 2 and ini in p_caps:
+                bag |= set(run) | {parse(w).lemmas[0] for w in run if w not in _ACRO_SKIP}
+    return bag
+
+
+def content_supported(pp: Parsed, cp: Parsed, min_coverage: float = 0.5, premise: str = "", claim: str = "") -> bool:
+    bag = _with_acronyms(pp, cp, premise, claim)
     content = _content(cp)
     if not content:
         return False
@@ -372,6 +442,6 @@ class GroundingChecker:
             return None
         pp, cp = parse(premise), parse(claim)
         each = [parse(text[a:b]) for a, b in chosen]
-        if polarity_agrees(pp, cp, each) and content_supported(pp, cp, self.min_coverage):
+        if polarity_agrees(pp, cp, each) and content_supported(pp, cp, self.min_coverage, premise, claim):
             return chosen
         return None
