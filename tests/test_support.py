@@ -123,6 +123,6 @@ def test_llm_style_paraphrase_sets_catch_planted_errors(checker, name):
     false-rejection rate on free paraphrases is high (docs/benchmarks.md: 0.52 on heldout3) and is only bounded here
     so that a change making it worse is noticed."""
     catch, reject, n_err, n_para = _rates(PLANTED / f"{name}.jsonl", checker)
-    assert n_err >= 300 and n_para == 48
+    assert n_err >= 250 and n_para == 48
     assert catch >= 0.98, catch
     assert reject <= 0.80, reject
