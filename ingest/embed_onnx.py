@@ -104,7 +104,8 @@ class OnnxEmbedder:
         self.backend = self.params.backend if self.params.backend == "onnx" else f"onnx-{INT8_SCHEME}"
         self.model_id = self.params.model if self.params.model != "all-MiniLM-L6-v2" else MINILM_ID
         model_dir = Path(_model_path(self.model_id))
-        path = ensure_onnx_model(self.backend == "onnx-int8", self.model_id, self.params.onnx_cache_dir)
+        path = ensure_onnx_model(self.params.backend == "onnx-int8", self.model_id, self.params.onnx_cache_dir)
+        self.model_file = path
         so = ort.SessionOptions()
         if self.params.threads:
             so.intra_op_num_threads = self.params.threads

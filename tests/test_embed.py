@@ -61,6 +61,9 @@ def test_onnx_backends_match_torch_and_keep_late_chunking(embedder, backend, tmp
     ]
     cos = (onnx.embed(texts) * embedder.embed(texts)).sum(1)
     assert cos.min() > (0.9999 if backend == "onnx" else 0.98), cos
+    if backend == "onnx-int8":  # really the quantized graph, not the fp32 one under the int8 name
+        assert onnx.model_file == ensure_onnx_model(True) and "int8" in onnx.model_file.name
+        assert cos.mean() < 0.99999, cos
     spans = [[(0, 20), (21, 60)], [], [(10, 40)]]
     v_o, b_o = onnx.embed_spans(texts, spans)
     v_t, b_t = embedder.embed_spans(texts, spans)
