@@ -95,6 +95,15 @@ class Bm25Index:
         toks = [w for w in rx.findall(text.lower() if self.params.lower else text) if w not in stop]
         return self._stem(toks) if self._stem else toks
 
+    def rows_with(self, term: str) -> np.ndarray:
+        """Row ids whose indexed text contains this (stemmed) term (its posting list; empty if no row does)."""
+        tid = self._vocab.get(term)
+        sc = self._retriever.scores
+        indptr = sc["indptr"]
+        if tid is None or tid + 1 >= len(indptr):
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(sc["indices"][indptr[tid] : indptr[tid + 1]])
+
     def in_vocab(self, term: str) -> bool:
         """Whether some chunk contains this (stemmed) term."""
         return term in self._vocab
@@ -113,8 +122,9 @@ class Bm25Index:
         if not toks or self.n_docs == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         k = min(k, self.n_docs)
+        # n_threads=0: the same top-k function, called in this thread (1 starts a thread pool per query)
         ids, scores = self._retriever.retrieve(
-            [toks], k=k, show_progress=False, n_threads=1, weight_mask=mask
+            [toks], k=k, show_progress=False, n_threads=0, weight_mask=mask
         )
         ids, scores = np.asarray(ids[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
         keep = scores > 0

@@ -7,6 +7,8 @@ dot products and no encoder call.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,24 +53,60 @@ def _sentence_prior(text: str, title: str) -> float:
     return 0.0 if text.rstrip()[-1:] in ".!?:)" else -0.05
 
 
+class _QuotableCache:
+    """Per (index version, row): the chunk's quotable sentences and their priors (they depend on the chunk
+    alone; only the similarities depend on the question). Bounded."""
+
+    def __init__(self, size: int = 20000) -> None:
+        self.size = size
+        self._d: OrderedDict[tuple[str, int], list[tuple[int, int, int, str, float]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, index: LoadedIndex, row: int) -> list[tuple[int, int, int, str, float]]:
+        key = (f"{index.root}@{index.version}", row)  # one loaded index version (as signals.cache_key)
+        with self._lock:
+            hit = self._d.get(key)
+            if hit is not None:
+                self._d.move_to_end(key)
+                return hit
+        chunk = index.chunks[row]
+        out = []
+        for i, s in enumerate(chunk.sentences):
+            text = chunk.text[s.start : s.end]
+            if quotable(text):
+                prior = _sentence_prior(text, chunk.title)
+                if prior > -1.0:
+                    out.append((i, s.start, s.end, text, prior))
+        with self._lock:
+            self._d[key] = out
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+        return out
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+
+
+QUOTABLE = _QuotableCache()
+
+
 def candidate_sentences(index: LoadedIndex, cands: list[Candidate], n_chunks: int, qvec: np.ndarray) -> list[Picked]:
     out: list[Picked] = []
     taken = 0
     for rank, c in enumerate(cands):
-        chunk = index.chunks[c.row]
         if taken >= n_chunks:
             break
         taken += 1
         block = index.sentence_block(c.row)
         if block.shape[0] == 0:
             continue
+        sents = QUOTABLE.get(index, c.row)
+        if not sents:
+            continue
         sims = block @ qvec
-        for i, s in enumerate(chunk.sentences):
-            text = chunk.text[s.start : s.end]
-            if quotable(text):
-                prior = _sentence_prior(text, chunk.title)
-                if prior > -1.0:
-                    out.append(Picked(rank, c.row, i, s.start, s.end, text, float(sims[i]) + prior))
+        for i, start, end, text, prior in sents:
+            out.append(Picked(rank, c.row, i, start, end, text, float(sims[i]) + prior))
     return out
 
 

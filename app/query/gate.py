@@ -16,7 +16,7 @@ from app.query.abstain import AbstainModel, Signals
 from app.query.answer import Picked, candidate_sentences
 from app.query.conflicts import Conflict, SentenceView, find_conflict
 from app.query.retrieve import RetrievalResult
-from app.query.signals import cache_key, question_signals
+from app.query.signals import cache_key, question_signals, question_terms, score_sentences, sentence_table
 from app.query.versions import superseded_map
 from app.settings import Settings
 from ingest.store import LoadedIndex
@@ -39,16 +39,26 @@ class Gate:
     def decide(self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked]) -> GateDecision:
         if not res.candidates:
             return GateDecision(False, "no_evidence", 0.0)
-        sig, scores = question_signals(
-            idx, question, res, pool, self.settings.retrieval.rrf_k, self.model.sentence if self.model else None
-        )
+        sentence_model = self.model.sentence if self.model else None
+        qt = question_terms(idx, question)  # the question side of every signal, once per request
+        # The conflict check looks at a wider pool whose first sentences are this pool's (the same passages
+        # first, in the same order): score the wide pool once and take this pool's rows from it. A sentence's
+        # row of the table depends on that sentence alone, so the rows are the ones a table of this pool has.
+        wide = wide_X = None
+        X = None
+        if pool and self.settings.abstain.conflict_check:
+            wide = candidate_sentences(idx, res.candidates, self.settings.answer.candidate_chunks * 2, qvec)
+            wide_X = sentence_table(idx, question, res, wide, qt)
+            if _is_prefix(pool, wide):
+                X = wide_X[: len(pool)]
+        sig, scores = question_signals(idx, question, res, pool, self.settings.retrieval.rrf_k, sentence_model, qt=qt, X=X)
         if self.model is not None and self.model.sentence is not None:
             for p, sc in zip(pool, scores.tolist(), strict=True):
                 p.score = sc  # the extractive generator picks the sentences most likely to hold the answer
         ok, conf = (True, None) if self.model is None else self.model.should_answer(sig)
         # Weak evidence: only sentences that are relevant on their own (log-odds ≥ 0) can disagree —
         # an out-of-scope question's closest passages saying different things is not a disagreement.
-        conflict, _ = self.conflict(idx, question, qvec, res, pool, min_score=None if ok else -1.5)
+        conflict, _ = self.conflict(idx, question, qvec, res, pool, min_score=None if ok else -1.5, _wide=(wide, wide_X))
         if not ok:
             # Weak evidence on which two guidelines also disagree: say so, it is the more specific reason.
             return GateDecision(False, "conflicting_evidence" if conflict else "weak_evidence", conf, conflict, sig)
@@ -57,18 +67,23 @@ class Gate:
         return GateDecision(True, None, conf, conflict, sig)
 
     def conflict(
-        self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked], min_score: float | None = None
+        self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked], min_score: float | None = None,
+        _wide: tuple[list[Picked] | None, np.ndarray | None] = (None, None),
     ) -> tuple[Conflict | None, list[Picked]]:
         """A disagreement among the relevant sentences of the top passages — looking twice as deep as the
-        quoted passages (the disagreeing guideline may rank lower) — and the sentences it was found in."""
+        quoted passages (the disagreeing guideline may rank lower) — and the sentences it was found in.
+        ``_wide``: the wide pool and its sentence table when ``decide`` already built them."""
         a = self.settings.answer
         if not pool or not self.settings.abstain.conflict_check:
             return None, []
-        wide = candidate_sentences(idx, res.candidates, a.candidate_chunks * 2, qvec)
+        wide, wide_X = _wide
+        if wide is None:
+            wide = candidate_sentences(idx, res.candidates, a.candidate_chunks * 2, qvec)
         scored = self.model is not None and self.model.sentence is not None
         if scored:
-            _, scores = question_signals(idx, question, res, wide, self.settings.retrieval.rrf_k, self.model.sentence if self.model else None)
-            rel = scores.tolist()
+            if wide_X is None:
+                wide_X = sentence_table(idx, question, res, wide)
+            rel = score_sentences(wide_X, self.model.sentence if self.model else None).tolist()
         else:
             rel = [p.sim for p in wide]
         best = max(rel)
@@ -79,3 +94,14 @@ class Gate:
         views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r) for p, r in zip(wide, rel, strict=True)]
         superseded = superseded_map(cache_key(idx), idx.manifest["documents"])
         return find_conflict(views, min_sim=floor, question=question, superseded=superseded), wide
+
+
+def _is_prefix(pool: list[Picked], wide: list[Picked]) -> bool:
+    """Whether ``pool`` is the first sentences of ``wide`` (same sentences, same similarities, same order)."""
+    if len(pool) > len(wide):
+        return False
+    return all(
+        (p.row, p.sent_idx, p.start, p.end, p.cand_rank, p.text) == (w.row, w.sent_idx, w.start, w.end, w.cand_rank, w.text)
+        and (p.sim == w.sim or (p.sim != p.sim and w.sim != w.sim))
+        for p, w in zip(pool, wide, strict=False)
+    )

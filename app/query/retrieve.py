@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from app.query.named import named_rows
+from app.query.named import named_docs
 from app.query.schemas import QueryFilters
 from ingest.store import LoadedIndex
 
@@ -95,6 +95,32 @@ def _allowed(index: LoadedIndex, f: QueryFilters) -> np.ndarray:
     return np.array([i for i, c in enumerate(index.chunks) if c.doc_id in ok_docs], dtype=np.int64)
 
 
+def _doc_rows(index: LoadedIndex) -> dict[str, np.ndarray]:
+    """Each document's row ids, ascending (built once per loaded index)."""
+    rows = index.__dict__.get("_doc_rows")
+    if rows is None:
+        lists: dict[str, list[int]] = {}
+        for i, c in enumerate(index.chunks):
+            lists.setdefault(c.doc_id, []).append(i)
+        rows = {d: np.asarray(r, dtype=np.int64) for d, r in lists.items()}
+        index.__dict__["_doc_rows"] = rows
+    return rows
+
+
+def _named_rows(index: LoadedIndex, question: str) -> np.ndarray | None:
+    """``app.query.named.named_rows`` (the named documents' rows, ascending; None: not named, or no row or
+    every row), from each document's rows instead of a scan of every chunk per question."""
+    docs = named_docs(question, index.manifest["documents"])
+    if docs is None:
+        return None
+    by_doc = _doc_rows(index)
+    parts = [by_doc[d] for d in docs if d in by_doc]
+    rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    if rows.size == 0 or rows.size == len(index.chunks):
+        return None
+    return rows
+
+
 def citable_mask(index: LoadedIndex) -> np.ndarray:
     mask = index.__dict__.get("_citable")
     if mask is None:
@@ -129,7 +155,7 @@ class HybridRetriever:
     def retrieve(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int, filters: QueryFilters | None) -> RetrievalResult:
         allowed = allowed_rows(index, filters)
         if allowed is None:
-            named = named_rows(index, question)  # "what does the 2016 CDC guideline say …" → that guideline
+            named = _named_rows(index, question)  # "what does the 2016 CDC guideline say …" → that guideline
             if named is not None:
                 res = self._retrieve(index, qvec, question, k, named)
                 if res.candidates:

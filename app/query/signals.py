@@ -12,6 +12,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,101 +34,226 @@ def cache_key(idx: LoadedIndex) -> str:
     return f"{idx.root}@{idx.version}"
 
 
-class _TermCache:
-    """Stemmed terms of a chunk's sentences and headings, per (index version, row); bounded."""
+class _Lru:
+    """A bounded, thread-safe least-recently-used map."""
 
-    def __init__(self, size: int = 20000) -> None:
+    def __init__(self, size: int) -> None:
         self.size = size
-        self._d: OrderedDict[tuple[str, int], tuple[list[frozenset[str]], frozenset[str]]] = OrderedDict()  # (cache_key, row)
+        self._d: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, idx: LoadedIndex, row: int) -> tuple[list[frozenset[str]], frozenset[str]]:
-        key = (cache_key(idx), row)
+    def get(self, key):
         with self._lock:
             hit = self._d.get(key)
             if hit is not None:
                 self._d.move_to_end(key)
-                return hit
+            return hit
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._d[key] = value
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+
+
+class _TermCache:
+    """Stemmed terms of a chunk's sentences and headings, per (index version, row); bounded.
+
+    ``body`` (the terms of a chunk's text and of its title) and ``numbers`` (in its text) are kept apart:
+    only the top passages and the chunks that confirm a document-level term or number need them.
+    """
+
+    def __init__(self, size: int = 20000) -> None:
+        self.size = size
+        self._d = _Lru(size)
+        self._body = _Lru(size)
+        self._nums = _Lru(size)
+
+    def get(self, idx: LoadedIndex, row: int) -> tuple[list[frozenset[str]], frozenset[str]]:
+        key = (cache_key(idx), row)
+        hit = self._d.get(key)
+        if hit is not None:
+            return hit
         ch = idx.chunks[row]
         bm = idx.bm25
         sents = [frozenset(bm.terms(ch.text[s.start : s.end])) for s in ch.sentences]
         heads = frozenset(bm.terms(ch.title + " " + " ".join(ch.section_path)))
-        with self._lock:
-            self._d[key] = (sents, heads)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
+        self._d.put(key, (sents, heads))
         return sents, heads
+
+    def body(self, idx: LoadedIndex, row: int) -> tuple[frozenset[str], frozenset[str]]:
+        """(terms of the chunk's text, terms of its title)."""
+        key = (cache_key(idx), row)
+        hit = self._body.get(key)
+        if hit is not None:
+            return hit
+        ch = idx.chunks[row]
+        bm = idx.bm25
+        out = (frozenset(bm.terms(ch.text)), frozenset(bm.terms(ch.title)))
+        self._body.put(key, out)
+        return out
+
+    def numbers(self, idx: LoadedIndex, row: int) -> frozenset[str]:
+        """The numbers in the chunk's text."""
+        key = (cache_key(idx), row)
+        hit = self._nums.get(key)
+        if hit is None:
+            hit = frozenset(_NUM.findall(idx.chunks[row].text))
+            self._nums.put(key, hit)
+        return hit
+
+    def clear(self) -> None:
+        self._d.clear()
+        self._body.clear()
+        self._nums.clear()
 
 
 TERMS = _TermCache()
 
 
-class _DocTerms:
-    """Every stemmed term and number of a document (all its chunks and its title), per index version."""
+class _ItemCache:
+    """``sentence_items`` of a sentence text (a pure function of the text); bounded."""
 
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._d: OrderedDict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = OrderedDict()
-        self._rows: tuple[str, dict[str, list[int]]] = ("", {})
+    def __init__(self, size: int = 50000) -> None:
+        self._d = _Lru(size)
+
+    def get(self, text: str) -> frozenset[str]:
+        hit = self._d.get(text)
+        if hit is None:
+            hit = sentence_items(text)
+            self._d.put(text, hit)
+        return hit
+
+    def clear(self) -> None:
+        self._d.clear()
+
+
+ITEMS = _ItemCache()
+
+
+class _DocTerm:
+    """Whether a document (its citable chunks' texts and its title) holds a stemmed term or a number.
+
+    Exactly ``term in terms(" ".join(texts) + " " + title)`` (``nums`` alike) without tokenizing the whole
+    document: BM25 indexed every chunk's text (behind its headings), so its posting list of a term names
+    every chunk whose text may hold it, and only those chunks of the document are tokenized, until one does.
+    """
+
+    def __init__(self, idx: LoadedIndex, doc_id: str, code: int, codes: np.ndarray, rows: list[int], title: frozenset[str]) -> None:
+        self.idx, self.doc_id, self.code, self.codes, self.rows, self.title = idx, doc_id, code, codes, rows, title
+
+    def __contains__(self, term: str) -> bool:
+        if term in self.title:
+            return True
+        if self.code < 0:
+            return False
+        posting = self.idx.bm25.rows_with(term)
+        if not len(posting):
+            return False
+        for r in posting[self.codes[posting] == self.code].tolist():
+            if term in TERMS.body(self.idx, r)[0]:
+                return True
+        return False
+
+    def has_number(self, n: str) -> bool:
+        chunks = self.idx.chunks
+        return any(n in chunks[r].text and n in TERMS.numbers(self.idx, r) for r in self.rows)
+
+
+class _DocTerms:
+    """Per index version: each citable chunk's document as a number, each document's citable rows."""
+
+    def __init__(self) -> None:
+        self._v: tuple[str, dict[str, int], np.ndarray, list[list[int]]] | None = None
+        self._titles = _Lru(4096)
         self._lock = threading.Lock()
 
-    def _doc_rows(self, idx: LoadedIndex) -> dict[str, list[int]]:
+    def _version(self, idx: LoadedIndex) -> tuple[str, dict[str, int], np.ndarray, list[list[int]]]:
+        key = cache_key(idx)
         with self._lock:
-            if self._rows[0] != cache_key(idx):
-                rows: dict[str, list[int]] = {}
+            if self._v is None or self._v[0] != key:
+                ids: dict[str, int] = {}
+                codes = np.full(len(idx.chunks), -1, dtype=np.int64)
+                rows: list[list[int]] = []
                 for i, c in enumerate(idx.chunks):
                     if c.citable:  # planted instructions never count as what a guideline says
-                        rows.setdefault(c.doc_id, []).append(i)
-                self._rows = (cache_key(idx), rows)
-            return self._rows[1]
+                        code = ids.setdefault(c.doc_id, len(ids))
+                        if code == len(rows):
+                            rows.append([])
+                        codes[i] = code
+                        rows[code].append(i)
+                self._v = (key, ids, codes, rows)
+            return self._v
 
-    def get(self, idx: LoadedIndex, doc_id: str) -> tuple[frozenset[str], frozenset[str]]:
-        key = (cache_key(idx), doc_id)
+    def get(self, idx: LoadedIndex, doc_id: str) -> _DocTerm:
+        key, ids, codes, rows = self._version(idx)
+        title = self._titles.get((key, doc_id))
+        if title is None:
+            title = frozenset(idx.bm25.terms(idx.manifest["documents"].get(doc_id, {}).get("title", "")))
+            self._titles.put((key, doc_id), title)
+        code = ids.get(doc_id, -1)
+        return _DocTerm(idx, doc_id, code, codes, rows[code] if code >= 0 else [], title)
+
+    def clear(self) -> None:
         with self._lock:
-            hit = self._d.get(key)
-            if hit is not None:
-                self._d.move_to_end(key)
-                return hit
-        texts = [idx.chunks[i].text for i in self._doc_rows(idx).get(doc_id, [])]
-        title = idx.manifest["documents"].get(doc_id, {}).get("title", "")
-        terms = frozenset(idx.bm25.terms(" ".join(texts) + " " + title))
-        nums = frozenset(_NUM.findall(" ".join(texts)))
-        with self._lock:
-            self._d[key] = (terms, nums)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
-        return terms, nums
+            self._v = None
+        self._titles.clear()
 
 
 DOC_TERMS = _DocTerms()
+
+
+@dataclass
+class QuestionTerms:
+    """What the signals need from the question alone: computed once per request."""
+
+    q_terms: set[str]
+    q_idf: dict[str, float]
+    total: float
+    a_idf: dict[str, float]
+    a_total: float
+    asked: frozenset[str]
+    ask_nums: set[str]
+
+
+def question_terms(idx: LoadedIndex, question: str) -> QuestionTerms:
+    bm = idx.bm25
+    q_terms = set(bm.terms(question))
+    q_idf = {t: bm.idf(t) for t in q_terms}
+    ask = ask_part(question)
+    a_idf = {t: bm.idf(t) for t in set(bm.terms(ask))}
+    return QuestionTerms(q_terms, q_idf, sum(q_idf.values()), a_idf, sum(a_idf.values()), asked_kinds(question), set(_NUM.findall(ask)))
 
 
 def _cov(q_idf: dict[str, float], terms: frozenset[str] | set[str], total: float) -> float:
     return sum(w for t, w in q_idf.items() if t in terms) / total if total else 0.0
 
 
-def sentence_table(idx: LoadedIndex, question: str, res: RetrievalResult, pool: list[Picked]) -> np.ndarray:
-    """One row of SENTENCE_FEATURES per pool sentence."""
-    bm = idx.bm25
-    q_idf = {t: bm.idf(t) for t in set(bm.terms(question))}
-    total = sum(q_idf.values())
-    a_idf = {t: bm.idf(t) for t in set(bm.terms(ask_part(question)))}
-    a_total = sum(a_idf.values())
-    asked = asked_kinds(question)
+def sentence_table(
+    idx: LoadedIndex, question: str, res: RetrievalResult, pool: list[Picked], qt: QuestionTerms | None = None
+) -> np.ndarray:
+    """One row of SENTENCE_FEATURES per pool sentence (a row depends on its sentence alone, not on the pool)."""
+    qt = qt or question_terms(idx, question)
+    q_idf, total, a_idf, a_total, asked = qt.q_idf, qt.total, qt.a_idf, qt.a_total, qt.asked
     by_row = {c.row: (r, c) for r, c in enumerate(res.candidates)}
     X = np.zeros((len(pool), len(SENTENCE_FEATURES)), dtype=np.float64)
     for i, p in enumerate(pool):
         sents, heads = TERMS.get(idx, p.row)
         st = sents[p.sent_idx] if p.sent_idx < len(sents) else frozenset()
         rank, cand = by_row.get(p.row, (len(by_row), None))
-        items = sentence_items(p.text)
+        items = ITEMS.get(p.text)
+        ctx = st | heads
         X[i] = (
             p.sim,
             (cand.dense_sim or 0.0) if cand is not None else 0.0,
             1.0 / (1 + rank),
             _cov(q_idf, st, total),
-            _cov(q_idf, st | heads, total),
-            _cov(a_idf, st | heads, a_total),
+            _cov(q_idf, ctx, total),
+            _cov(a_idf, ctx, a_total),
             item_match(asked, items),
             float("recommend" in items),
             float("grade" in items),
@@ -139,34 +265,38 @@ def sentence_table(idx: LoadedIndex, question: str, res: RetrievalResult, pool: 
 
 
 def question_signals(
-    idx: LoadedIndex, question: str, res: RetrievalResult, pool: list[Picked], rrf_k: int, sentence_model: LinearModel | None
+    idx: LoadedIndex, question: str, res: RetrievalResult, pool: list[Picked], rrf_k: int, sentence_model: LinearModel | None,
+    *, qt: QuestionTerms | None = None, X: np.ndarray | None = None,
 ) -> tuple[Signals, np.ndarray]:
-    """Question-level signals and each pool sentence's score (log-odds of holding the answer)."""
-    X = sentence_table(idx, question, res, pool)
+    """Question-level signals and each pool sentence's score (log-odds of holding the answer).
+
+    ``qt`` and ``X`` (this pool's ``sentence_table``) may be passed when the caller already has them."""
+    qt = qt or question_terms(idx, question)
+    if X is None:
+        X = sentence_table(idx, question, res, pool, qt)
     scores = score_sentences(X, sentence_model)
     docs = [idx.chunks[p.row].doc_id for p in pool]
-    v = passage_signals(idx, res, question, rrf_k)
-    v["open_question"] = float(not asked_kinds(question))
+    v = passage_signals(idx, res, question, rrf_k, qt)
+    v["open_question"] = float(not qt.asked)
     top_doc = docs[int(np.argmax(scores))] if len(scores) else (idx.chunks[res.candidates[0].row].doc_id if res.candidates else "")
-    v.update(document_signals(idx, question, top_doc))
+    v.update(document_signals(idx, question, top_doc, qt))
     return Signals(summarize(X, docs, scores, v)), scores
 
 
-def document_signals(idx: LoadedIndex, question: str, doc_id: str) -> dict[str, float]:
+def document_signals(idx: LoadedIndex, question: str, doc_id: str, qt: QuestionTerms | None = None) -> dict[str, float]:
     """How much of what the question asks (its last part) the best document mentions anywhere."""
     if not doc_id:
         return {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0}
     bm = idx.bm25
-    ask = ask_part(question)
-    a_idf = {t: bm.idf(t) for t in set(bm.terms(ask))}
-    terms, nums = DOC_TERMS.get(idx, doc_id)
-    total = sum(a_idf.values())
-    missing = [w for t, w in a_idf.items() if t not in terms]
-    q_nums = set(_NUM.findall(ask))
+    qt = qt or question_terms(idx, question)
+    a_idf, total, q_nums = qt.a_idf, qt.a_total, qt.ask_nums
+    doc = DOC_TERMS.get(idx, doc_id)
+    present = {t: t in doc for t in a_idf}  # each term looked up once
+    missing = [w for t, w in a_idf.items() if not present[t]]
     return {
-        "ask_cov_doc": _cov(a_idf, terms, total),
+        "ask_cov_doc": (sum(w for t, w in a_idf.items() if present[t]) / total) if total else 0.0,
         "ask_missing_doc": max(missing, default=0.0) / bm.max_idf,
-        "ask_num_absent": (len(q_nums - nums) / len(q_nums)) if q_nums else 0.0,
+        "ask_num_absent": (sum(not doc.has_number(n) for n in q_nums) / len(q_nums)) if q_nums else 0.0,
     }
 
 
@@ -200,17 +330,24 @@ def summarize(X: np.ndarray, docs: list[str], scores: np.ndarray, v: dict[str, f
     return v
 
 
-def passage_signals(idx: LoadedIndex, res: RetrievalResult, question: str, rrf_k: int) -> dict[str, float]:
+def passage_signals(idx: LoadedIndex, res: RetrievalResult, question: str, rrf_k: int, qt: QuestionTerms | None = None) -> dict[str, float]:
     cands = res.candidates
     bm = idx.bm25
-    q_terms = set(bm.terms(question))
-    top_terms = set(bm.terms(" ".join(idx.chunks[c.row].text + " " + idx.chunks[c.row].title for c in cands[:3])))
-    head_terms = set(bm.terms(" ".join(idx.chunks[c.row].title + " " + " ".join(idx.chunks[c.row].section_path) for c in cands[:3])))
+    qt = qt or question_terms(idx, question)
+    q_terms = qt.q_terms
+    # The terms of the top passages' texts and titles, and of their headings: the union of each passage's
+    # (tokenizing the texts joined by spaces gives the same terms as tokenizing each one).
+    top_terms: set[str] = set()
+    head_terms: set[str] = set()
+    for c in cands[:3]:
+        text, title = TERMS.body(idx, c.row)
+        top_terms |= text | title
+        head_terms |= TERMS.get(idx, c.row)[1]
     d5, b5 = set(res.dense_docs[:5]), set(res.bm25_docs[:5])
-    idf = {t: bm.idf(t) for t in q_terms}
+    idf = qt.q_idf
     seen = top_terms | head_terms
     missing = [idf[t] for t in q_terms if t not in seen]
-    n, total = len(q_terms), sum(idf.values())
+    n, total = len(q_terms), qt.total
     return {
         "dense_top": res.dense_top_sim,
         "rrf_top": (cands[0].score * (rrf_k + 1)) if cands else 0.0,
