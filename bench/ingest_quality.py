@@ -6,7 +6,8 @@
 MedQuAD: the corpus `app.eval.datasets.build_medquad` writes (documents made of their answers),
 ingested once per backend; answerable questions whose gold document is indexed; hybrid (as served)
 and dense rankings, distinct doc ids in order, as bench/retrieval_bench.py does. Guideline questions
-(evalsets/guideline_questions.jsonl): the same metrics on full shared-corpus indexes built per backend
+(evalsets/guideline_questions.jsonl, and the clinician dev set's answerable questions, fit + test): the
+same metrics on full shared-corpus indexes built per backend
 (e.g. by bench/ingest_compare.py), passed as BACKEND=DIR. Queries are encoded with the index's backend.
 """
 
@@ -81,12 +82,15 @@ def main() -> None:
             rep = run_ingest([corpus], args.work / f"index-{be}", params, get_embedder(params.embedding))
             results[f"medquad:{be}"] = {"n_chunks": rep.n_chunks, "n_questions": len(cases), **evaluate_index(args.work / f"index-{be}", be, cases)}
             print(f"medquad {be}", results[f"medquad:{be}"], flush=True)
-    gl = [json.loads(x) for x in (REPO / "evalsets" / "guideline_questions.jsonl").read_text().splitlines() if x.strip()]
-    gl = [c for c in gl if c.get("expected") == "answer" and c.get("gold_doc_ids")]
-    for spec in args.guideline_index:
-        be, d = spec.split("=", 1)
-        results[f"guidelines:{be}"] = {"n_questions": len(gl), **evaluate_index(Path(d), be, gl)}
-        print(f"guidelines {be}", results[f"guidelines:{be}"], flush=True)
+    sets = {"guidelines": ["evalsets/guideline_questions.jsonl"],
+            "clinician": ["evalsets/clinician/fit.jsonl", "evalsets/clinician/test.jsonl"]}
+    for name, files in sets.items():
+        gl = [json.loads(x) for f in files for x in (REPO / f).read_text().splitlines() if x.strip()]
+        gl = [c for c in gl if c.get("expected") == "answer" and c.get("gold_doc_ids")]
+        for spec in args.guideline_index:
+            be, d = spec.split("=", 1)
+            results[f"{name}:{be}"] = {"n_questions": len(gl), **evaluate_index(Path(d), be, gl)}
+            print(f"{name} {be}", results[f"{name}:{be}"], flush=True)
     out = {"command": "python " + " ".join(sys.argv), "machine": f"{platform.machine()}, Python {platform.python_version()}", "results": results}
     print(json.dumps(out, indent=2))
     if args.json:

@@ -109,3 +109,26 @@ def test_the_server_is_loopback_only_and_needs_its_key(llm_app):
     assert server.address.startswith("http://127.0.0.1:")
     assert httpx.get(f"{server.base_url}/models", timeout=10).status_code == 401
     assert os.environ.get("GUIDEGROUND_LLAMACPP_KEY") is None  # the key went to the child only
+
+
+def test_local_llama_judge_answers_the_contract_and_stops():
+    """`guideground eval --judge llamacpp`: a real llama.cpp server with the packaged model as citation judge.
+    The 135M model's verdicts are not the point (it is a weak judge); the contract is: a boolean per pair, every
+    call counted, a reply outside the schema counted as an error, and the server gone after close()."""
+    from app.eval.judges import LocalLlamaJudge
+
+    judge = LocalLlamaJudge()
+    try:
+        verdict = judge.supports("Adults aged 45 to 75 years should be screened for colorectal cancer.",
+                                 "Screening starts at 45 years.")
+        assert isinstance(verdict, bool)
+        assert judge.calls == 1 and judge.errors in (0, 1)
+        assert judge.name.startswith("llm:")
+        assert judge.server.healthy()
+        address = judge.server.address
+    finally:
+        judge.close()
+    import httpx
+
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{address}/health", timeout=2.0)

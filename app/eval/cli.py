@@ -163,7 +163,7 @@ def eval_main(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Run the valid cases of a file with malformed lines.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
-    judge: Annotated[str, typer.Option("--judge", help="Citation judge: llm (an OpenAI-compatible model, not the verifier) or none (no citation recall/precision).")] = "none",
+    judge: Annotated[str, typer.Option("--judge", help="Citation judge (never the verifier): llm (an OpenAI-compatible model at --judge-url), llamacpp (a local llama.cpp server with the packaged model, or the GGUF at --judge-model), or none (no citation recall/precision).")] = "none",
     judge_url: Annotated[str | None, typer.Option("--judge-url", help="OpenAI-compatible base URL of the judge model (key: GUIDEGROUND_LLM__API_KEY).")] = None,
     judge_model: Annotated[str, typer.Option("--judge-model", help="Model name sent to the judge server.")] = "",
 ) -> None:
@@ -185,6 +185,21 @@ def eval_main(
         info: dict[str, Any] = {"cases_file": str(cases), "n_cases_in_file": len(all_cases), "limit": limit, "seed": seed}
         the_judge = _judge(judge, judge_url, judge_model)
         info["judge"] = getattr(the_judge, "name", "none")
+        try:
+            rep = _evaluate(chosen, info, the_judge)
+        finally:
+            if hasattr(the_judge, "close"):
+                the_judge.close()
+        target = out_dir or Path("var/eval") / f"{cases.stem}-{time.strftime('%Y%m%dT%H%M%S')}"
+        paths = write_report(rep, target)
+        if as_json:
+            sys.stdout.write(json.dumps({"json": str(paths[0]), "html": str(paths[1]), "n_cases": rep.metrics.n_cases,
+                                         "n_errors": rep.metrics.n_errors, "summary": rep.summary}, indent=2) + "\n")
+        elif not quiet:
+            _print_summary(rep, paths)
+        return 1 if rep.metrics.n_errors else 0
+
+    def _evaluate(chosen: Any, info: dict[str, Any], the_judge: Any) -> Any:
         with _progress(not quiet and not as_json) as cb:
             if url:
                 backend = HttpBackend(url)
@@ -199,14 +214,7 @@ def eval_main(
                 s = _settings()
                 svc = QueryService.from_settings(s, index_dir=index)
                 rep = evaluate_service(svc, chosen, dict(info, index=str(index or s.index.dir)), top_k=top_k, progress=cb, judge=the_judge)
-        target = out_dir or Path("var/eval") / f"{cases.stem}-{time.strftime('%Y%m%dT%H%M%S')}"
-        paths = write_report(rep, target)
-        if as_json:
-            sys.stdout.write(json.dumps({"json": str(paths[0]), "html": str(paths[1]), "n_cases": rep.metrics.n_cases,
-                                         "n_errors": rep.metrics.n_errors, "summary": rep.summary}, indent=2) + "\n")
-        elif not quiet:
-            _print_summary(rep, paths)
-        return 1 if rep.metrics.n_errors else 0
+        return rep
 
     _guard(run, as_json)
 

@@ -93,14 +93,36 @@ def llm_judge(url: str, model: str = "", api_key: str | None = None, timeout: fl
     return LLMJudge(ChatClient(url, model, api_key, timeout, min(timeout, 10.0)), model)
 
 
+class LocalLlamaJudge(LLMJudge):
+    """:class:`LLMJudge` on a llama.cpp server this process starts on loopback (the packaged GGUF model, or
+    ``model_path``), stopped with :meth:`close`. A small local model is a weak judge: use it to exercise the
+    path offline, and an OpenAI-compatible endpoint to a capable model for numbers that matter."""
+
+    def __init__(self, model_path: str | None = None, threads: int = 2, timeout: float = 120.0) -> None:
+        from pathlib import Path
+
+        from app.query.generate.llamacpp import LlamaCppServer, packaged_model
+        from app.query.generate.openai_compat import ChatClient
+
+        model = Path(model_path) if model_path else packaged_model()
+        self.server = LlamaCppServer(model, threads=threads).start()
+        super().__init__(ChatClient(self.server.base_url, model.stem, self.server.key, timeout, min(timeout, 10.0)), model.stem)
+
+    def close(self) -> None:
+        self.server.stop()
+
+
 def get_judge(kind: str, url: str | None = None, model: str = "", api_key: str | None = None, timeout: float = 60.0) -> Judge | None:
-    """``none`` → no citation metrics; ``llm`` → :func:`llm_judge` (needs ``url``)."""
+    """``none`` → no citation metrics; ``llm`` → :func:`llm_judge` (needs ``url``); ``llamacpp`` → a local
+    llama.cpp server with the packaged model (or the GGUF file given as ``model``)."""
     from app.errors import UsageError
 
     if kind == "none":
         return None
+    if kind == "llamacpp":
+        return LocalLlamaJudge(model or None, timeout=max(timeout, 120.0))
     if kind == "llm":
         if not url:
             raise UsageError("--judge llm needs --judge-url", hint="any OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1")
         return llm_judge(url, model, api_key, timeout)
-    raise UsageError(f"unknown judge '{kind}'", hint="use --judge llm --judge-url URL, or --judge none")
+    raise UsageError(f"unknown judge '{kind}'", hint="use --judge llm --judge-url URL, --judge llamacpp, or --judge none")
