@@ -66,6 +66,11 @@ class AbstainSettings(_Section):
         description="Calibrated abstention model (written by `guideground calibrate`).",
     )
     conflict_check: bool = Field(True, description="Abstain with conflicting_evidence when guidelines disagree on a number.")
+    conflict_min_confidence: float = Field(
+        0.10, ge=0.0, le=1.0,
+        description="An abstention says conflicting_evidence (not weak_evidence) only when the gate's answer probability is at "
+        "least this: far below it the passages are not about the question, so their disagreement is not its answer's.",
+    )
 
 
 class SafetySettings(_Section):

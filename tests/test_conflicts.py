@@ -88,3 +88,27 @@ def test_same_interval_in_both_is_not_a_conflict(service):
 def test_without_conflict_the_question_is_answered(service):
     r = service.answer(QueryRequest(question="From what age should people at average risk begin colorectal cancer screening?"))
     assert r.status == "answered" and "45" in (r.answer or "")
+
+
+class _Abstaining:
+    """The shipped model's sentence scorer, with a gate that abstains at a chosen probability."""
+
+    def __init__(self, real, p: float) -> None:
+        self.sentence, self.p = real.sentence, p
+
+    def should_answer(self, s):
+        return False, self.p
+
+
+@pytest.mark.parametrize("p,reason", [(0.05, "weak_evidence"), (0.30, "conflicting_evidence")])
+def test_conflict_is_the_reason_only_when_the_passages_are_about_the_question(service, p, reason):
+    """Below abstain.conflict_min_confidence (0.10) the passages are not about the question (out-of-scope questions
+    sat at 0.01-0.05 on the fit split), so guidelines disagreeing there is not this question's conflict."""
+    from app.query.gate import Gate
+
+    q = "At what age should a woman at average risk begin having screening mammograms?"
+    res, idx, pool = service.explain(q)
+    assert service.settings.abstain.conflict_min_confidence == 0.10
+    d = Gate(service.settings, _Abstaining(service.gate.model, p)).decide(idx, q, service.embed_query(q), res, pool)
+    assert not d.answer and d.reason == reason
+    assert (d.conflict is not None) == (reason == "conflicting_evidence")

@@ -183,6 +183,8 @@ def ref_decide(gate, idx, question, qvec, res, pool):
         views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r) for p, r in zip(wide, rel, strict=True)]
         conflict = find_conflict(views, min_sim=floor, question=question, superseded=superseded_map(cache_key(idx), idx.manifest["documents"]))
     if not ok:
+        if conflict is not None and conf is not None and conf < s.abstain.conflict_min_confidence:
+            conflict = None  # a behaviour rule (the passages are not about the question), not a latency change
         answer, reason = False, "conflicting_evidence" if conflict else "weak_evidence"
     elif not pool:
         answer, reason, conflict = False, "unsupported", None

@@ -60,7 +60,10 @@ class Gate:
         # an out-of-scope question's closest passages saying different things is not a disagreement.
         conflict, _ = self.conflict(idx, question, qvec, res, pool, min_score=None if ok else -1.5, _wide=(wide, wide_X))
         if not ok:
-            # Weak evidence on which two guidelines also disagree: say so, it is the more specific reason.
+            # Weak evidence on which two guidelines also disagree: say so, it is the more specific reason —
+            # unless the evidence is so weak that the passages are not about the question at all.
+            if conflict is not None and conf is not None and conf < self.settings.abstain.conflict_min_confidence:
+                conflict = None
             return GateDecision(False, "conflicting_evidence" if conflict else "weak_evidence", conf, conflict, sig)
         if not pool:
             return GateDecision(False, "unsupported", conf, None, sig)
