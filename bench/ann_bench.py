@@ -100,6 +100,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--work", type=Path, default=Path("/tmp/ann-bench"))
+    ap.add_argument("--nprobe", type=int, default=None, help="IVF cells visited per query (default: ingest.ann.ivf_nprobe)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--serve", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -130,7 +131,8 @@ def main() -> None:
         print(f"{n} rows; exact ground truth in {time.perf_counter() - t:.1f} s", flush=True)
         for kind in kinds:
             t = time.perf_counter()
-            index, info = build_ann(vecs, AnnParams(kind=kind), seed=args.seed)
+            ann = AnnParams(kind=kind) if args.nprobe is None else AnnParams(kind=kind, ivf_nprobe=args.nprobe)
+            index, info = build_ann(vecs, ann, seed=args.seed)
             build_s = time.perf_counter() - t
             faiss.write_index(index, str(args.work / f"{kind}.faiss"))
             (args.work / f"{kind}.json").write_text(json.dumps(info))

@@ -72,7 +72,7 @@ class AnnParams(BaseModel):
     hnsw_ef_construction: int = Field(80, ge=8, le=1024, description="HNSW build beam width.")
     hnsw_ef_search: int = Field(96, ge=8, le=4096, description="HNSW search beam width (recorded, used at query time).")
     ivf_nlist: int | None = Field(None, ge=1, description="IVF cells (default: about 4*sqrt(n)).")
-    ivf_nprobe: int = Field(32, ge=1, le=65536, description="IVF cells visited per query.")
+    ivf_nprobe: int = Field(22, ge=1, le=65536, description="IVF cells visited per query (22: recall@10 0.967 at 1M chunks, nlist 4000; docs/benchmarks.md).")
     pq_m: int = Field(48, ge=1, le=384, description="IVF-PQ sub-quantizers (must divide the dimension).")
     train_sample: int = Field(100_000, ge=1000, description="Vectors sampled to train IVF quantizers.")
     filter_oversample: int = Field(
