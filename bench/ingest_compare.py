@@ -1,7 +1,7 @@
 """Full-corpus ingest side by side: guideground (torch, onnx-int8) vs a plain llama-index pipeline.
 
     .venv/bin/python bench/ingest_compare.py [--shared DIR] [--out /tmp/ingest-compare] [--backends torch,onnx-int8]
-                                             [--repeats 1] [--json OUT]
+                                             [--baseline d6cb50e] [--repeats 1] [--json OUT]
 
 Each guideground run is `guideground ingest <shared>/guidelines --index <fresh dir>` in a subprocess
 (wall time from process start to exit: model load, parse, embed, publish), with
@@ -11,6 +11,9 @@ SimpleDirectoryReader → SentenceSplitter() defaults → the same packaged Mini
 evalsets/guideline_questions.jsonl: share of answerable questions whose gold evidence (whitespace
 collapsed) lies inside one of the 5 top-ranked chunks (guideground: the hybrid retriever as served;
 llama-index: FAISS top 5). The ONNX models are exported before timing (a one-time cost, reported).
+``--baseline REV`` also times that commit's own ``guideground ingest`` (a git worktree of REV run with
+this virtualenv, default settings), so "N× faster than REV" is measured side by side, not against a
+number from another day's machine load.
 """
 
 from __future__ import annotations
@@ -89,6 +92,28 @@ def guideground_recall(index: Path, backend: str) -> float:
     return hits / len(cases)
 
 
+def baseline_checkout(rev: str, out: Path) -> Path:
+    """A detached git worktree of ``rev`` under ``out`` (re-used when it is already at that commit)."""
+    wt = out / f"baseline-{rev}"
+    want = subprocess.run(["git", "rev-parse", rev], capture_output=True, text=True, cwd=REPO, check=True).stdout.strip()
+    if wt.is_dir():
+        have = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=wt).stdout.strip()
+        if have == want:
+            return wt
+        subprocess.run(["git", "worktree", "remove", "--force", str(wt)], cwd=REPO, check=False)
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "worktree", "add", "--force", "--detach", str(wt), want], cwd=REPO, check=True, capture_output=True)
+    return wt
+
+
+def _recall_or_none(idx: Path, backend: str) -> float | None:
+    try:
+        return round(guideground_recall(idx, backend), 3)
+    except Exception as exc:  # an older commit's index format this code cannot read
+        print(f"  (no recall for {idx.name}: {type(exc).__name__}: {exc})", file=sys.stderr)
+        return None
+
+
 def llamaindex_run(src: Path) -> dict:
     """The plain pipeline, timed in this (fresh) process from imports to a searchable FAISS index."""
     t0 = time.perf_counter()
@@ -124,8 +149,10 @@ def main() -> None:
     ap.add_argument("--no-llamaindex", action="store_true")
     ap.add_argument("--subset", type=int, default=0, help="only the first N non-PDF gold documents of the questions")
     ap.add_argument("--llamaindex-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--baseline", help="also time this git revision's own ingest (default settings), e.g. d6cb50e")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    args.out = args.out.resolve()  # the baseline runs in its own worktree: paths must not be relative
     src = make_subset(args.shared, args.subset, args.out) if args.subset else args.shared / "guidelines"
     if args.llamaindex_only:
         print(json.dumps(llamaindex_run(src)))
@@ -137,21 +164,27 @@ def main() -> None:
     ensure_onnx_model(True)
     export_s = time.perf_counter() - t
     rows: dict[str, list[dict]] = {}
-    backends = args.backends.split(",")
+    variants: list[tuple[str, str, Path]] = [(be, be, REPO) for be in args.backends.split(",")]
+    if args.baseline:
+        variants.insert(0, (f"baseline@{args.baseline}", "torch", baseline_checkout(args.baseline, args.out)))
     for rep in range(args.repeats):  # interleaved, so load on a shared machine hits every variant alike
-        for be in backends:
-            idx = args.out / f"idx-{be}"
+        for name, be, code in variants:
+            idx = args.out / f"idx-{name.replace('@', '-')}"
             shutil.rmtree(idx, ignore_errors=True)
-            env = dict(os.environ, GUIDEGROUND_INGEST__EMBEDDING__BACKEND=be)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("GUIDEGROUND_")}
+            if code == REPO:
+                env["GUIDEGROUND_INGEST__EMBEDDING__BACKEND"] = be
             t = time.perf_counter()
             proc = subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(src), "--index", str(idx), "--quiet", "--json"],
-                                  capture_output=True, text=True, cwd=REPO, env=env)
+                                  capture_output=True, text=True, cwd=code, env=env)
             wall = time.perf_counter() - t
+            if proc.returncode not in (0, 1):
+                raise SystemExit(f"{name}: ingest failed ({proc.returncode}): {proc.stderr[-2000:]}")
             rep_json = json.loads(proc.stdout)
             row = {"repeat": rep, "wall_s": round(wall, 1), "n_chunks": rep_json["n_chunks"], "timings": rep_json["timings_s"],
-                   "failed": rep_json["n_failed"], "evidence_recall_at_5": round(guideground_recall(idx, be), 3)}
-            rows.setdefault(be, []).append(row)
-            print(be, row, flush=True)
+                   "failed": rep_json["n_failed"], "evidence_recall_at_5": _recall_or_none(idx, be)}
+            rows.setdefault(name, []).append(row)
+            print(name, row, flush=True)
         if not args.no_llamaindex:
             proc = subprocess.run([sys.executable, __file__, "--shared", str(args.shared), "--llamaindex-only",
                                    "--subset", str(args.subset), "--out", str(args.out / "li")],

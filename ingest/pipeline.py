@@ -120,6 +120,8 @@ def _params_fingerprint(params: IngestParams, embedder: Embedder) -> dict[str, A
     backend = getattr(embedder, "backend", "torch")
     if backend != "torch":  # torch indexes keep the fingerprint they had before backends existed
         emb["backend"] = backend
+        # int8 activations are quantized per call: the batch a text is encoded in moves its vector
+        emb["batch"] = getattr(getattr(embedder, "params", None), "onnx_batch_size", params.embedding.onnx_batch_size)
     return {
         "chunking": params.chunking.model_dump(),
         "embedder": emb,

@@ -13,6 +13,7 @@ import pytest
 from ingest.documents import IngestParams
 from ingest.pipeline import run_ingest
 from ingest.store import list_versions, load_version
+from ingest.unit_store import UNITS_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -195,17 +196,26 @@ def test_sigkill_mid_build_keeps_previous_version(tmp_path, embedder, point):
         [sys.executable, "-m", "app.cli", "ingest", str(src), "--index", str(root), "--quiet"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
+    units_before = len(list((root / UNITS_DIR).glob("*.npz")))
     deadline = time.time() + 240
+    workers: list[int] = []
     while time.time() < deadline:
-        if point == "embed" and time.time() > 0 and _embedding_started(proc.pid):
+        workers = _children(proc.pid) or workers
+        # Mid-build: some of the new files' units are stored (by worker processes or in-process), not all.
+        if point == "embed" and len(list((root / UNITS_DIR).glob("*.npz"))) > units_before:
             break
         if point == "before_publish" and any(root.glob(".build-*/manifest.json")):
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
     assert proc.poll() is None, "ingest finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    # Worker processes notice their parent is gone and exit; none keeps running (or writing) after it.
+    stop = time.time() + 60
+    while any(_alive(w) for w in workers) and time.time() < stop:
+        time.sleep(0.2)
+    assert not any(_alive(w) for w in workers)
     after = load_version(root)
     assert after.version == before.version
     assert [c.chunk_id for c in after.chunks] == [c.chunk_id for c in before.chunks]
@@ -216,17 +226,24 @@ def test_sigkill_mid_build_keeps_previous_version(tmp_path, embedder, point):
     assert len(load_version(root).chunks) > len(before.chunks)
 
 
-def _embedding_started(pid: int) -> bool:
-    """True once the child burns CPU in the encoder (≥ 1.5 s of CPU time after model load)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().split()
-        ticks = int(fields[13]) + int(fields[14])
-        import os
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # ppid
+            out.append(int(stat.parent.name))
+    return out
 
-        return ticks / os.sysconf("SC_CLK_TCK") > 12.0
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return False
+    return state != "Z"
 
 
 def test_late_pooling_encodes_each_chunk_once_and_fills_truncated_sentences(tmp_path, embedder):

@@ -55,6 +55,27 @@ def test_windows_and_artefacts_give_the_same_index_as_one_pass(tmp_path, embedde
     assert np.allclose(a.sentence_vectors, b.sentence_vectors, atol=1e-5)
 
 
+def test_units_built_in_worker_processes_give_the_same_index_and_keep_failures(tmp_path, embedder):
+    from ingest.engines.local import worker_count
+
+    docs = {f"{i:02d}-{name}": text.replace("demo", f"demo {i}") for i in range(3) for name, text in DOCS.items()}
+    docs["zz-broken.pdf"] = "%PDF-1.4 this is not a PDF body"
+    src = write_docs(tmp_path / "src", docs)
+    ahead_params = IngestParams(workers=2)
+    assert worker_count(ahead_params, embedder, len(docs)) == 2  # else the worker path is not what this tests
+    assert worker_count(IngestParams(workers=0), embedder, len(docs)) == 0
+    inline = run_ingest([src], tmp_path / "inline", IngestParams(workers=0), embedder)
+    ahead = run_ingest([src], tmp_path / "ahead", ahead_params, embedder)
+    assert [(f.path, f.status, f.reason, f.chunks) for f in inline.files] == [(f.path, f.status, f.reason, f.chunks) for f in ahead.files]
+    assert [f.status for f in ahead.files].count("failed") == 1
+    assert ahead.n_embedded_chunks == inline.n_embedded_chunks > 0
+    a, b = load_version(tmp_path / "inline"), load_version(tmp_path / "ahead")
+    assert [c.model_dump() for c in a.chunks] == [c.model_dump() for c in b.chunks]
+    # Per-file batches and one-thread encoders: the same vectors up to float summation order.
+    assert np.allclose(a.vectors, b.vectors, atol=1e-5) and np.allclose(a.sentence_vectors, b.sentence_vectors, atol=1e-5)
+    assert np.array_equal(a.sentence_rows, b.sentence_rows)
+
+
 def test_a_corrupt_artefact_is_rebuilt_not_trusted(tmp_path, embedder):
     src = write_docs(tmp_path / "src", DOCS)
     root = tmp_path / "index"
@@ -88,6 +109,7 @@ def test_onnx_int8_backend_is_in_the_fingerprint_and_rebuilds_everything(tmp_pat
     assert rep.published and rep.n_embedded_chunks == rep.n_chunks  # nothing reused across backends
     idx = load_version(root)
     assert idx.manifest["fingerprint"]["embedder"]["backend"].startswith("onnx-int8")
+    assert idx.manifest["fingerprint"]["embedder"]["batch"] == params.embedding.onnx_batch_size == 1
     assert [c.chunk_id for c in idx.chunks] == [c.chunk_id for c in torch_idx.chunks]
     cos = (idx.vectors * torch_idx.vectors).sum(1)
     assert cos.mean() > 0.98 and cos.min() > 0.95
