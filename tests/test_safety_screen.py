@@ -222,26 +222,55 @@ def test_threshold_rule_prefers_fewer_broken_bars_over_fewer_errors() -> None:
 # ---------------------------------------------------------------- real training run (slow)
 
 
+class _RecordingEmbedder:
+    """The real embedder, keeping every vector it computes: training embeds every held-out case (plain
+    and wrapped), so the tests below score the screens on those same vectors instead of encoding ~8,000
+    questions again (≈ 3 CPU-minutes on 2 cores)."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.model_id, self.dim = inner, inner.model_id, inner.dim
+        self.seen: dict[str, np.ndarray] = {}
+        self.encoded = 0  # texts the real encoder was given
+
+    def embed(self, texts) -> np.ndarray:  # type: ignore[no-untyped-def]
+        missing = [t for t in dict.fromkeys(texts) if t not in self.seen]
+        if missing:
+            self.encoded += len(missing)
+            self.seen.update(zip(missing, self.inner.embed(missing), strict=True))
+        return np.stack([self.seen[t] for t in texts]) if len(texts) else np.zeros((0, self.dim), np.float32)
+
+
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path]:
+def training(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path, _RecordingEmbedder]:
     """A fresh training run from the shared data (seed 13, as `make screen`) in a temp dir: the slow
     tests check what training produces, and that it reproduces the artefact shipped in the package."""
     if not (SHARED / "medsafetybench" / "medsafetybench_train.jsonl").is_file():
         pytest.fail(f"shared data not found at {SHARED}; set GUIDEGROUND_DATA__SHARED_DIR")
     from app.safety.screen import train_screen
+    from ingest.embed import get_embedder
 
     out = tmp_path_factory.mktemp("screen")
-    report = train_screen(SHARED, out / "screen.npz", cases_out=out / "cases.jsonl", seed=13)
-    return report, out / "screen.npz", out / "cases.jsonl"
+    embedder = _RecordingEmbedder(get_embedder())
+    report = train_screen(SHARED, out / "screen.npz", cases_out=out / "cases.jsonl", seed=13, embedder=embedder)
+    return report, out / "screen.npz", out / "cases.jsonl", embedder
+
+
+@pytest.fixture(scope="module")
+def trained(training: tuple[dict, Path, Path, _RecordingEmbedder]) -> tuple[dict, Path, Path]:
+    return training[:3]
+
+
+@pytest.fixture(scope="module")
+def case_embedder(training: tuple[dict, Path, Path, _RecordingEmbedder]) -> _RecordingEmbedder:
+    return training[3]
 
 
 @pytest.mark.slow
-def test_retraining_reproduces_the_shipped_screen_on_its_held_out_cases(trained: tuple[dict, Path, Path]) -> None:
+def test_retraining_reproduces_the_shipped_screen_on_its_held_out_cases(trained: tuple[dict, Path, Path], case_embedder: _RecordingEmbedder) -> None:
     """`make screen` from the shared data gives the artefact shipped in app/safety/artefacts: the same
     decisions on every held-out case (plain and jailbreak-wrapped) and the same reported numbers."""
     from app.safety.train import jailbreak_cases_path, report_path
     from app.settings import Settings
-    from ingest.embed import get_embedder
 
     report, artifact, cases_path = trained
     shipped_path = Settings().safety.screen_file
@@ -250,7 +279,9 @@ def test_retraining_reproduces_the_shipped_screen_on_its_held_out_cases(trained:
     retrained = RequestScreen.load(artifact)
     cases = [json.loads(line) for p in (cases_path, jailbreak_cases_path(cases_path)) for line in p.read_text().splitlines()]
     questions = [c["question"] for c in cases]
-    vecs = get_embedder().embed(questions)
+    encoded = case_embedder.encoded
+    vecs = case_embedder.embed(questions)
+    assert case_embedder.encoded == encoded  # every held-out case was embedded by the training run itself
     a = np.array([d.refused for d in shipped.decide_many(questions, vecs)])
     b = np.array([d.refused for d in retrained.decide_many(questions, vecs)])
     assert len(cases) >= 2680 + 5000
@@ -267,12 +298,10 @@ def test_retraining_reproduces_the_shipped_screen_on_its_held_out_cases(trained:
 
 
 @pytest.mark.slow
-def test_trained_screen_meets_bars_on_held_out_test(trained: tuple[dict, Path, Path]) -> None:
-    """Recomputes the test metrics from the saved artefact and the written cases, with the real embedder."""
+def test_trained_screen_meets_bars_on_held_out_test(trained: tuple[dict, Path, Path], case_embedder: _RecordingEmbedder) -> None:
+    """Recomputes the test metrics from the saved artefact and the written cases, with the real embedder's vectors."""
     report, artifact, cases_path = trained
-    from ingest.embed import get_embedder
-
-    embedder = get_embedder()
+    embedder = case_embedder
     screen = RequestScreen.load(artifact, embedder_id=embedder.model_id, dim=embedder.dim)
     cases = [json.loads(line) for line in cases_path.read_text().splitlines()]
     decisions = screen.decide_many([c["question"] for c in cases], embedder.embed([c["question"] for c in cases]))
