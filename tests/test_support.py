@@ -117,12 +117,37 @@ def test_heldout_set_is_measured(checker):
     assert reject <= 0.15, reject
 
 
-@pytest.mark.parametrize("name", ["heldout2", "heldout3"])
-def test_llm_style_paraphrase_sets_catch_planted_errors(checker, name):
+@pytest.mark.parametrize("name,n_pairs,max_reject", [("heldout2", 48, 0.70), ("heldout3", 48, 0.30), ("heldout4", 60, 0.50)])
+def test_llm_style_paraphrase_sets_catch_planted_errors(checker, name, n_pairs, max_reject):
     """LLM-style paraphrase sets written by helpers who never saw these rules. The catch rate must hold; the
-    false-rejection rate on free paraphrases is high (docs/benchmarks.md: 0.52 on heldout3) and is only bounded here
-    so that a change making it worse is noticed."""
+    false-rejection rate on free paraphrases is high (docs/benchmarks.md: 0.43 on heldout4, the set never looked
+    at) and is only bounded here, just above today's figure, so that a change making it worse is noticed."""
     catch, reject, n_err, n_para = _rates(PLANTED / f"{name}.jsonl", checker)
-    assert n_err >= 250 and n_para == 48
+    assert n_err >= 250 and n_para == n_pairs
     assert catch >= 0.98, catch
-    assert reject <= 0.80, reject
+    assert reject <= max_reject, reject
+
+
+@pytest.mark.parametrize(
+    "premise,claim,ok",
+    [
+        # bounds said another way
+        ("Aim for a reduction of at least 50% in the score.", "Aim to lower the score by 50% or more.", True),
+        ("The total number of inhalations in one day should not exceed 12.", "No more than 12 inhalations should be taken in one day.", True),
+        ("The total number of inhalations in one day should not exceed 12.", "More than 12 inhalations should be taken in one day.", False),
+        # "recommends not" is "recommends against"; "whether or not" negates nothing
+        ("The Work Group recommends not adjusting treatment strategy based on mechanism of injury.",
+         "The Work Group recommends against changing the treatment strategy based on the mechanism of injury.", True),
+        ("Give 2 doses whether or not they have had shingles.", "Give 2 doses whether they have had shingles or not.", True),
+        ("Give 2 doses whether or not they have had shingles.", "Give 2 doses whether or they have had shingles.", False),
+        # privative phrasing
+        ("The USPSTF recommends against screening for COPD in asymptomatic adults.", "According to the USPSTF, adults without symptoms should not be screened for COPD.", True),
+        # degree and frequency words name nothing, unless the premise says another word of the same scale
+        ("Base the diagnosis on the average of at least 2 readings.", "Base the diagnosis on the mean of 2 or more readings.", True),
+        ("Take 81 mg of aspirin per day.", "Take 81 mg of aspirin daily.", True),
+        ("Take 81 mg of aspirin weekly.", "Take 81 mg of aspirin daily.", False),
+        ("Take 81 mg of aspirin per day.", "Take 81 mg of ibuprofen daily.", False),
+    ],
+)
+def test_paraphrase_rules(checker, premise, claim, ok):
+    assert checker.supports(premise, claim) is ok

@@ -57,7 +57,7 @@ AGAINST = frozenset("against avoid avoidance contraindicate contraindicated disc
 OPPOSITES = [
     # "at least 10 years" is "10 years or more": bounds from below on the same side as "more"
     ({"increase", "raise", "higher", "more", "greater", "above", "over", "exceed", "minimum", "least"},
-     {"decrease", "reduce", "lower", "less", "fewer", "below", "under", "maximum", "most"}),
+     {"decrease", "reduce", "reduction", "decline", "lower", "less", "fewer", "below", "under", "maximum", "most"}),
     ({"start", "begin", "initiate", "commence", "continue"}, {"stop", "discontinue", "cease", "withdraw"}),
     ({"before", "beforehand", "prior", "earlier"}, {"after", "afterwards", "afterward", "later", "following"}),
     ({"older", "old", "elderly"}, {"younger", "young"}),
@@ -68,7 +68,7 @@ SYNONYMS = [
     {"recommend", "suggest", "advise", "advocate"}, {"offer", "provide", "give", "administer", "prescribe"}, {"apply", "cover", "pertain"}, {"use", "utilize", "employ"}, {"perform", "do", "conduct"},
     {"doctor", "clinician", "physician", "provider"}, {"quick", "rapid", "fast", "rapidly", "quickly"},
     {"drug", "medication", "medicine"}, {"test", "testing", "screen", "screening"}, {"yearly", "annual", "annually"},
-    {"tb", "tuberculosis"}, {"aim", "target", "goal"}, {"need", "necessary", "require", "required"}, {"home", "house"}, {"assess", "evaluate", "check"}, {"onetime", "one-time", "once"},
+    {"tb", "tuberculosis"}, {"continue", "keep", "remain"}, {"suggest", "indicate", "show", "demonstrate"}, {"use", "take"}, {"aim", "target", "goal"}, {"need", "necessary", "require", "required"}, {"home", "house"}, {"assess", "evaluate", "check"}, {"onetime", "one-time", "once"},
 ]
 # Naming words a faithful paraphrase may add without the premise saying them.
 GENERIC = frozenset(
@@ -76,6 +76,24 @@ GENERIC = frozenset(
     "clinician evidence use way case time thing approach option year month week day minute hour dose age "
     "also likely possible appropriate recommended needed necessary same other such following call warrant due".split()
 )
+# Degree, amount, order and frequency words name nothing (no drug, population or condition): a paraphrase
+# may use one the premise does not ("the mean of" → "the average of", "a number of" → "several") unless the
+# premise says a contrary word of the same scale ("weekly" where the claim says "daily"). Each scale is a list
+# of groups: words of one group are interchangeable, words of two groups are contraries.
+QUANTITY_SCALES = [
+    [{"daily"}, {"weekly"}, {"monthly"}, {"yearly", "annual"}, {"hourly"}, {"nightly"}],
+    [{"first", "initial"}, {"last", "final"}, {"subsequent", "second"}],
+    [{"single", "isolated"}, {"multiple", "several", "many", "numerous", "various", "repeated"}, {"few"}],
+    [{"short", "brief"}, {"long", "prolonged", "lengthy"}],
+    [{"little", "insufficient", "inadequate"}, {"enough", "sufficient", "adequate", "much"}],
+    [{"mean", "average"}, {"median"}, {"typical", "usual"}],
+    [{"different", "separate", "distinct"}, {"same", "similar", "identical"}],
+    [{"cutoff", "threshold", "limit"}, {"value", "level", "amount", "number", "count"}],
+    [{"whole", "full", "entire", "complete"}, {"partial"}],
+    [{"current", "new"}, {"previous", "prior", "past"}],
+    [{"order"}], [{"judge", "finding"}], [{"bad"}],
+]
+_CONTRARIES = {w: set().union(*(g for g in scale if w not in g)) for scale in QUANTITY_SCALES for group in scale for w in group}
 _CONTENT_POS = {"NOUN", "PROPN", "ADJ", "VERB", "ADV"}
 _NAMING_POS = {"NOUN", "PROPN", "ADJ"}
 
@@ -150,17 +168,29 @@ def _nlp() -> Any:
     return _NLP
 
 
-# Bounds said with a negation are bounds, not negations: "no more than 2" is "at most 2".
-_BOUNDS = [
+# Ways of saying the same thing that would otherwise read as a negation, a direction or a missing word:
+# bounds said with a negation are bounds ("no more than 2" is "at most 2", "50% or more" is "at least 50%"),
+# "recommends not doing" is "recommends against doing", "without symptoms" is "asymptomatic", "smoke-free"
+# is "without smoke". (The "not" of "whether or not" negates nothing: see ``_neg_cues``.)
+_NUMBER_AND_UNIT = r"(\d[\d.,]*(?:\s*%|\s+[A-Za-z]+(?:/[A-Za-z]+)?)?)"
+_REWRITES = [
     (re.compile(r"\b(?:no|not) (?:more|greater|higher|longer) than\b", re.I), "at most"),
     (re.compile(r"\b(?:no|not) (?:less|fewer|lower|shorter) than\b", re.I), "at least"),
     (re.compile(r"\bno later than\b", re.I), "by"),
-    (re.compile(r"\bno sooner than\b|\bno earlier than\b", re.I), "at least"),
+    (re.compile(r"\bno sooner than\b|\bno earlier than\b|\bat a minimum of\b", re.I), "at least"),
+    (re.compile(r"\bat a maximum of\b|\b(?:not|never) (?:to )?exceed\b", re.I), "at most"),
+    (re.compile(_NUMBER_AND_UNIT + r"\s+or\s+(?:more|higher|greater|above|older|longer|over)\b", re.I), r"at least \1"),
+    (re.compile(_NUMBER_AND_UNIT + r"\s+or\s+(?:less|fewer|lower|below|younger|shorter|under)\b", re.I), r"at most \1"),
+    (re.compile(r"\b(recommend(?:s|ed)?|advise[sd]?|suggest(?:s|ed)?|recommendation) not\b", re.I), r"\1 against"),
+    (re.compile(r"\bnot enough\b|\btoo little\b", re.I), "insufficient"),
+    (re.compile(r"\b(?:without|with no|no) (?:signs or )?symptoms\b|\bsymptom-free\b", re.I), "asymptomatic"),
+    (re.compile(r"\b([a-z]{3,})-free\b", re.I), r"without \1"),
+    (re.compile(r"\bU\.S\.(?=\s|$)"), "US"),
 ]
 
 
 def normalize_bounds(text: str) -> str:
-    for pat, rep in _BOUNDS:
+    for pat, rep in _REWRITES:
         text = pat.sub(rep, text)
     return text
 
@@ -220,6 +250,8 @@ def _neg_cues(p: Parsed) -> list[int]:
     def cue(i: int, lem: str) -> bool:
         if lem == "against":
             return any(p.lemmas[j] in _AGAINST_AFTER for j in range(max(0, i - 3), i))
+        if i >= 1 and p.surface[i - 1] == "or" and "whether" in p.surface[max(0, i - 12) : i]:
+            return False  # "whether or not they have had shingles", "whether they had it or not" negate nothing
         return lem in NEGATORS or lem in AGAINST or p.surface[i] in NEGATORS
 
     return [i for i, lem in enumerate(p.lemmas) if cue(i, lem)]
@@ -285,9 +317,20 @@ def _governed(p: Parsed) -> set[str]:
     return inside
 
 
+def _plain(sents: list[Parsed]) -> set[str]:
+    """Content words the sentences say outside any negation."""
+    out: set[str] = set()
+    for p in sents:
+        inside = {j for i in _neg_cues(p) for j in range(i, min(i + 7, len(p.lemmas)))}
+        out |= {p.lemmas[j] for j in range(len(p.lemmas)) if j not in inside and p.pos[j] in _CONTENT_POS}
+    return out
+
+
 def polarity_agrees(pp: Parsed, cp: Parsed, sentences: list[Parsed] | None = None) -> bool:
     """Negation and direction of the claim agree with the premise sentences it rests on."""
-    governed = set().union(*(_governed(s) for s in (sentences or [pp])))
+    sents = sentences or [pp]
+    # A word only a negation governs in one sentence, unless another sentence the claim rests on says it plainly.
+    governed = set().union(*(_governed(s) - _plain(sents[:k] + sents[k + 1 :]) for k, s in enumerate(sents)))
     c_cues, p_cues = _neg_cues(cp), _neg_cues(pp)
     if len(c_cues) > len(p_cues):
         return False  # the claim negates more than the premise does
@@ -375,7 +418,9 @@ def content_supported(pp: Parsed, cp: Parsed, min_coverage: float = 0.5, premise
         return False
     for lem, pos in content:
         if pos in _NAMING_POS and lem not in GENERIC and lem not in _DIRECTION and not _covered(lem, bag):
-            return False
+            contrary = _CONTRARIES.get(lem)
+            if contrary is None or contrary & bag:
+                return False
     covered = sum(_covered(lem, bag) or lem in GENERIC for lem, _ in content)
     return covered / len(content) >= min_coverage
 
