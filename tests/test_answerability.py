@@ -55,7 +55,9 @@ def test_near_misses_and_out_of_scope_abstain(results):
 
 def test_disagreements_are_reported_and_quotes_hold(results):
     m = answerability_metrics(results)
-    assert m["disagreement_reported"] >= 0.4, m
+    assert m["disagreement_reported"] >= 0.55, m
+    # … and not seen everywhere: a conflict check that reported a disagreement on every question would pass the line above
+    assert m["n_agreeing"] >= 50 and m["false_disagreement"] <= 0.15, m
     for r in results:
         for c in r.response.citations:
             assert c.quote and r.chunk_texts[c.chunk_id][c.start : c.end] == c.quote

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.query.conflicts import SentenceView, direction, facts, find_conflict, grade
-from app.query.versions import superseded_map
 from app.query.schemas import QueryRequest
 from app.query.service import QueryService
+from app.query.versions import superseded_map
 from app.settings import Settings
 
 
@@ -112,3 +112,54 @@ def test_conflict_is_the_reason_only_when_the_passages_are_about_the_question(se
     d = Gate(service.settings, _Abstaining(service.gate.model, p)).decide(idx, q, service.embed_query(q), res, pool)
     assert not d.answer and d.reason == reason
     assert (d.conflict is not None) == (reason == "conflicting_evidence")
+
+
+DOCS = {
+    "cdc16": {"issuer": "Centers for Disease Control and Prevention", "published": "2016-03", "title": "Guideline for prescribing opioids"},
+    "cdc22": {"issuer": "Centers for Disease Control and Prevention", "published": "2022-11", "title": "Guideline for prescribing opioids for pain"},
+    "va17": {"issuer": "Department of Veterans Affairs; Department of Defense", "published": "2017", "title": "Opioid therapy for chronic pain"},
+    "uspstf": {"issuer": "U.S. Preventive Services Task Force", "published": "2021", "title": "Aspirin to prevent preeclampsia"},
+}
+
+
+@pytest.mark.parametrize(
+    "question,groups",
+    [
+        ("Did CDC's advice on naloxone change between the 2016 guideline and the 2022 update?", [{"cdc16"}, {"cdc22"}]),
+        ("Do VA/DoD and the 2022 CDC guideline both advise against opioids with benzodiazepines?", [{"va17"}, {"cdc22"}]),
+        ("Is aspirin started before 16 weeks? USPSTF and VA/DoD seem to disagree.", [{"uspstf"}, {"va17"}]),
+        ("What does the 2016 CDC guideline say about urine drug testing?", []),  # one guideline: answered from it, not compared
+        ("A patient who has smoked since 2009 asks about 2016 screening.", []),  # years that name no guideline
+    ],
+)
+def test_named_groups_split_a_comparison_into_its_guidelines(question, groups):
+    from app.query.named import named_groups
+
+    assert named_groups(question, DOCS) == groups
+
+
+def test_named_comparison_compares_across_groups_only():
+    a = SentenceView(0, "A", 0, 10, "Offer naloxone when factors that increase risk for opioid overdose are present.", 0.1, group=0)
+    a2 = SentenceView(1, "A2", 0, 10, "Offer naloxone to every patient at risk of overdose, at any dose, in all settings.", 0.1, group=0)
+    b = SentenceView(2, "B", 0, 10, "Clinicians should offer naloxone when prescribing opioids to patients at increased risk of overdose.", 0.1, group=1)
+    # two documents of the same named guideline are never compared with each other …
+    assert find_conflict([a, a2], min_sim=-1.0, superseded={"A": "A2"}) is None
+    # … a superseded version and its successor named side by side are
+    k = find_conflict([a, b], min_sim=-1.0, superseded={"A": "B"})
+    assert k is not None and k.kind == "version" and {k.a_doc, k.b_doc} == {"A", "B"}
+
+
+def test_a_question_comparing_two_named_versions_gets_both(shared_index, embedder, tmp_path_factory):
+    """On the shared corpus: naming CDC's 2016 and 2022 opioid guidelines brings both positions, the older one
+    labelled superseded, although the 2016 summary ranks far below the 2022 guideline's passages."""
+    root, _ = shared_index
+    tmp = tmp_path_factory.mktemp("named-compare")
+    s = Settings(safety={"enabled": False}, database={"url": f"sqlite:///{tmp}/a.db"})
+    svc = QueryService.from_settings(s, index_dir=root, embedder=embedder)
+    r = svc.answer(QueryRequest(question="Did the CDC change its advice on offering naloxone between the 2016 opioid guideline and the 2022 update?"))
+    assert r.conflicts, (r.status, r.reason)
+    pos = {p.doc_id: p for p in r.conflicts[0].positions}
+    assert set(pos) == {"ngc-10953", "cdc-opioids-2022"}
+    assert pos["ngc-10953"].superseded and not pos["cdc-opioids-2022"].superseded
+    by_n = {c.n: c for c in r.citations}
+    assert {by_n[p.citation].doc_id for p in pos.values()} == set(pos)

@@ -6,7 +6,9 @@
   runs longer than 2 characters, or all digits) occur at least 70% among the words of the answer text;
 - near-miss / out-of-scope abstained: share with status "abstained" among cases tagged so;
 - disagreement reported: reason "conflicting_evidence" or a non-empty ``conflicts`` field, among cases
-  tagged "disagreement".
+  tagged "disagreement";
+- false disagreement: the same, among answerable cases *not* tagged "disagreement" (a disagreement the
+  set does not know of: either a real one the writers missed, or the conflict check seeing one that is not there).
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
     def tagged(tag: str) -> list[CaseResult]:
         return [r for r in results if tag in r.case.tags]
 
+    agreeing = [r for r in answerable if "disagreement" not in r.case.tags]
+
     return {
         "n_answerable": len(answerable),
         "answered": _share([r.status == "answered" for r in answerable]),
@@ -66,4 +70,6 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
         "n_out_of_scope": len(tagged("out_of_scope")),
         "disagreement_reported": _share([disagreement_reported(r.response) for r in tagged("disagreement")]),
         "n_disagreement": len(tagged("disagreement")),
+        "false_disagreement": _share([disagreement_reported(r.response) for r in agreeing]),
+        "n_agreeing": len(agreeing),
     }

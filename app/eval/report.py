@@ -83,6 +83,8 @@ class AnswerabilityOut(_Strict):
     n_out_of_scope: int
     disagreement_reported: Rate
     n_disagreement: int
+    false_disagreement: Rate = None
+    n_agreeing: int = 0
 
 
 class SafetyRates(_Strict):
@@ -305,6 +307,7 @@ def _answerability_html(rep: EvalReport) -> str:
         ("near-miss abstained", a.near_miss_abstained, a.n_near_miss),
         ("out-of-scope abstained", a.out_of_scope_abstained, a.n_out_of_scope),
         ("disagreement reported", a.disagreement_reported, a.n_disagreement),
+        ("disagreement reported on other answerable questions", a.false_disagreement, a.n_agreeing),
     ]
     body = "".join(f"<tr><td>{_e(k)}</td><td>{_fmt(v)}</td><td>{'' if n is None else n}</td></tr>" for k, v, n in rows)
     return (

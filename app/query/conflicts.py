@@ -106,6 +106,7 @@ class SentenceView:
     end: int
     text: str
     sim: float  # relevance (cosine, or the calibrated sentence score when there is one)
+    group: int = -1  # the named guideline it was taken for (a comparison question); -1: none
 
 
 @dataclass
@@ -150,7 +151,7 @@ def find_conflict(
     for i, a in enumerate(rel):
         wa = content_words(a.text)
         for b in rel[i + 1 :]:
-            if b.doc_id == a.doc_id:
+            if b.doc_id == a.doc_id or (a.group >= 0 and a.group == b.group):
                 continue
             wb = content_words(b.text)
             if not wa or not wb or len(wa & wb) / len(wa | wb) < min_overlap or not (wa & wb) - _GENERIC:

@@ -8,7 +8,7 @@ answer carries both positions, attributed, in ``conflicts``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -96,7 +96,30 @@ class Gate:
             floor = max(floor, min_score)
         views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r) for p, r in zip(wide, rel, strict=True)]
         superseded = superseded_map(cache_key(idx), idx.manifest["documents"])
-        return find_conflict(views, min_sim=floor, question=question, superseded=superseded), wide
+        found = find_conflict(views, min_sim=floor, question=question, superseded=superseded)
+        if found is None and res.compared:
+            found = self._compared_conflict(idx, question, qvec, res, superseded)
+        return found, wide
+
+    def _compared_conflict(
+        self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, superseded: dict[str, str], per_group: int = 3,
+    ) -> Conflict | None:
+        """A question comparing named guidelines: each one's best sentences about the question (from its own
+        top passages), compared across the guidelines, however low either ranks in the whole index."""
+        sentence_model = self.model.sentence if self.model else None
+        views: list[SentenceView] = []
+        for g, group in enumerate(res.compared):
+            sents = candidate_sentences(idx, group, len(group), qvec)
+            if not sents:
+                continue
+            if sentence_model is not None:
+                sub = replace(res, candidates=group, compared=[])
+                rel = score_sentences(sentence_table(idx, question, sub, sents), sentence_model).tolist()
+            else:
+                rel = [p.sim for p in sents]
+            best = sorted(zip(sents, rel, strict=True), key=lambda t: -t[1])[:per_group]
+            views += [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r, group=g) for p, r in best]
+        return find_conflict(views, min_sim=-np.inf, question=question, superseded=superseded)
 
 
 def _is_prefix(pool: list[Picked], wide: list[Picked]) -> bool:

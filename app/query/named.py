@@ -63,3 +63,34 @@ def named_rows(index: Any, question: str) -> np.ndarray | None:
             _cache.clear()
         _cache[key] = rows
     return rows
+
+
+def named_groups(question: str, documents: dict[str, dict[str, Any]]) -> list[set[str]]:
+    """For a question that compares named guidelines ("CDC's 2016 and 2022 guidelines", "VA/DoD versus the
+    USPSTF", "VA/DoD and the 2022 CDC guideline"), the documents of each named one; [] when it names fewer
+    than two. A year belongs to the issuer mentioned nearest to it; with one issuer, each year is one guideline."""
+    issuers = [(m.start(), subs) for rx, subs in ISSUER_ALIASES for m in rx.finditer(question)]
+    years = [(m.start(), m.group(1)) for m in _YEAR.finditer(question)]
+    if len({subs for _, subs in issuers}) <= 1 and len({y for _, y in years}) <= 1:
+        return []
+    if not issuers and not re.search(r"guideline|recommendation|statement|update|version", question, re.I):
+        return []
+    mentions: dict[tuple[tuple[str, ...] | None, str | None], None] = {}
+    if len({subs for _, subs in issuers}) >= 2:
+        for at, subs in issuers:
+            own = [y for y_at, y in years if abs(y_at - at) <= 40 and min(issuers, key=lambda t: abs(t[0] - y_at))[1] == subs]
+            mentions[(subs, own[0] if own else None)] = None
+    else:
+        only = issuers[0][1] if issuers else None
+        for _, y in years:
+            mentions[(only, y)] = None
+    groups: list[set[str]] = []
+    for named, year in mentions:
+        docs = {
+            d for d, meta in documents.items()
+            if (named is None or any(s in f"{meta.get('issuer') or ''} {meta.get('title') or ''}".lower() for s in named))
+            and (year is None or year in _YEAR.findall(f"{meta.get('published', '')} {meta.get('title', '')} {meta.get('version', '')}"))
+        }
+        if docs and docs not in groups:
+            groups.append(docs)
+    return groups if len(groups) >= 2 else []

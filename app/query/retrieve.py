@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
 import numpy as np
 
-from app.query.named import named_docs
+from app.query.named import named_docs, named_groups
 from app.query.schemas import QueryFilters
 from ingest.store import LoadedIndex
 
@@ -56,6 +56,15 @@ class RetrievalResult:
     n_query_terms: int
     dense_docs: list[str]
     bm25_docs: list[str]
+    # A question comparing named guidelines ("CDC 2016 vs 2022"): each named guideline's own best passages,
+    # so that the conflict check sees both even when one ranks below the other's passages overall.
+    compared: list[list[Candidate]] = field(default_factory=list)
+
+    def by_row(self) -> dict[int, Candidate]:
+        """Every candidate of this result by row: the ranked ones, then the compared guidelines' own."""
+        out = {c.row: c for group in self.compared for c in group}
+        out.update({c.row: c for c in self.candidates})
+        return out
 
 
 class Retriever(Protocol):
@@ -160,7 +169,21 @@ class HybridRetriever:
                 res = self._retrieve(index, qvec, question, k, named)
                 if res.candidates:
                     return res
-        return self._retrieve(index, qvec, question, k, allowed)
+        res = self._retrieve(index, qvec, question, k, allowed)
+        if allowed is None:
+            res.compared = self._compared(index, qvec, question)
+        return res
+
+    def _compared(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int = 3) -> list[list[Candidate]]:
+        """Each guideline a comparison question names, its own top ``k`` passages (none: not a comparison)."""
+        by_doc = _doc_rows(index)
+        out = []
+        for docs in named_groups(question, index.manifest["documents"]):
+            parts = [by_doc[d] for d in docs if d in by_doc]
+            if parts:
+                rows = np.sort(np.concatenate(parts))
+                out.append(self._retrieve(index, qvec, question, k, rows).candidates)
+        return [c for c in out if c] if sum(bool(c) for c in out) >= 2 else []
 
     def _retrieve(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int, allowed: np.ndarray | None) -> RetrievalResult:
         citable = citable_mask(index)  # planted instructions never compete for a rank

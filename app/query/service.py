@@ -260,7 +260,7 @@ class QueryService:
 
     @staticmethod
     def _add_passages(inp: GenerationInput, res: RetrievalResult, rows: list[int]) -> None:
-        by_row = {c.row: c for c in res.candidates}
+        by_row = res.by_row()
         for row in rows:
             if inp.by_row(row) is None and row in by_row:
                 inp.passages.append(Passage(len(inp.passages) + 1, row, inp.index.chunks[row], by_row[row]))
@@ -298,7 +298,7 @@ class QueryService:
         reason = gate.reason or "weak_evidence"
         conflicts: list[ConflictOut] = []
         if gate.conflict is not None:
-            by_row = {c.row: c for c in res.candidates}
+            by_row = res.by_row()
             k = gate.conflict
             cites = [self._citation(idx, 1, by_row[k.a_row], *k.a_span), self._citation(idx, 2, by_row[k.b_row], *k.b_span)]
             conflicts = [conflict_out(idx, k, cites[0], cites[1])]

@@ -235,7 +235,7 @@ def _covered(word: str, bag: set[str]) -> bool:
 
 def _shared_start(a: str, b: str) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
