@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.query.asks import asked_kinds, item_match, sentence_items
+from app.query.asks import UNIT_WITH_NUMBER, asked_kinds, asked_units, item_match, sentence_items
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,27 @@ def test_item_match_needs_the_asked_kind():
     assert item_match(frozenset({"dose"}), sentence_items(dose)) == 1.0
     assert item_match(frozenset({"interval"}), sentence_items(ages)) == 0.0  # a nearby number is not the asked item
     assert item_match(frozenset(), sentence_items(ages)) == 1.0  # an open question asks for no kind
+
+
+@pytest.mark.parametrize(
+    ("question", "units"),
+    [
+        ("A veteran starts lithium. What target serum level in mEq/L does the guideline recommend?", {"meq"}),
+        ("Above which CA-125 value in U/mL does the statement call for referral?", {"u/ml"}),
+        ("For how many seconds should staff rub their hands with alcohol-based rub?", {"second"}),
+        ("I gave him the STOP-Bang questionnaire. What score out of 8 should trigger referral?", {"score"}),
+        ("Above which pack-year count should spirometry be offered?", {"pack-year"}),
+        ("A 45-year-old smokes 20 cigarettes a day. Should he be screened?", set()),  # units in the vignette, not asked
+        ("At what age should colorectal cancer screening start?", set()),
+    ],
+)
+def test_asked_units_read_the_asking_sentence(question, units):
+    assert asked_units(question) == units
+
+
+def test_a_value_in_a_unit_needs_a_number_in_that_unit():
+    assert UNIT_WITH_NUMBER["meq"].search("keep serum lithium at 0.6 to 1.0 mEq/L")
+    assert not UNIT_WITH_NUMBER["meq"].search("check serum lithium levels regularly")
+    assert UNIT_WITH_NUMBER["score"].search("a PHQ-9 score of 10 or higher")
+    assert UNIT_WITH_NUMBER["sensitivity"].search("sensitivity ranged from 52% to 100%")
+    assert not UNIT_WITH_NUMBER["sensitivity"].search("adjuncts have not been adequately tested for sensitivity")

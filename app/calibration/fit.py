@@ -10,12 +10,12 @@ import numpy as np
 from app.calibration.collect import Example
 from app.calibration.thresholds import choose_threshold, group_rates
 from app.query.abstain import AbstainModel, LinearModel, Signals, sigmoid
-from app.query.signals import SENTENCE_FEATURES, score_sentences, summarize
+from app.query.signals import NO_DOCUMENT, SENTENCE_FEATURES, score_sentences, summarize
 
 GATE_FEATURES = [
     "s_best", "s_second", "best_item_match", "top3_item_match", "best_idf_cov_ctx", "max_idf_cov", "best_sim",
     "doc_margin", "dense_top", "agreement", "idf_coverage", "missing_idf", "title_coverage", "open_question",
-    "log_q_terms", "ask_cov_doc", "ask_missing_doc", "ask_num_absent", "best_ask_cov", "top3_ask_cov",
+    "log_q_terms", "ask_cov_doc", "ask_missing_doc", "ask_num_absent", "best_ask_cov", "top3_ask_cov", "ask_unit_absent",
 ]
 
 
@@ -45,7 +45,7 @@ def gate_matrix(examples: Sequence[Example], sent: LinearModel | None) -> np.nda
         scores = score_sentences(e.X, sent)
         v = dict(e.passage)
         top = e.sent_docs[int(np.argmax(scores))] if len(scores) else ""
-        v.update(e.doc_signals.get(top) or {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0})
+        v.update(e.doc_signals.get(top) or NO_DOCUMENT)
         v = summarize(e.X, e.sent_docs, scores, v)
         rows.append(Signals(v).vector(GATE_FEATURES))
     return np.array(rows, dtype=np.float64)

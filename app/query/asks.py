@@ -101,3 +101,32 @@ def item_match(asked: frozenset[str], items: frozenset[str]) -> float:
     if specific:
         return 1.0 if specific & items else 0.0
     return 1.0 if items & NUMERIC else 0.0
+
+
+# Units and measures a question may ask a value in ("what level in mEq/L", "how many seconds", "what score").
+# A guideline that answers gives a number in that unit, or the measure next to a number ("a score of 3").
+_UNIT_WORDS: dict[str, str] = {
+    "second": r"seconds?", "minute": r"minutes?", "hour": r"hours?", "meq": r"meq(?:/l)?", "u/ml": r"u/ml|units? per (?:ml|milliliter)",
+    "mmol": r"mmol(?:/l)?", "mg/dl": r"mg/dl", "ng/ml": r"ng/ml", "pack-year": r"pack[- ]?years?", "cigarette": r"cigarettes?",
+    "drink": r"drinks?", "mm": r"mm|millimet(?:er|re)s?", "cm": r"cm|centimet(?:er|re)s?", "kg": r"kg|kilograms?",
+    "percent": r"%|percent(?:age)?", "iu": r"iu|international units?", "mcg": r"mcg|µg|micrograms?", "mg": r"mg|milligrams?",
+}
+_MEASURES: dict[str, str] = {
+    "score": r"scores?|points?", "diameter": r"diameters?", "sensitivity": r"sensitivity|specificity",
+    "concentration": r"concentrations?", "titer": r"titers?|titres?",
+}
+_ASK_UNIT = {u: re.compile(rf"(?:\bin|\bhow many|\bwhat|\bwhich|\bmany|\bnumber of|\d)\s*[^.?]{{0,40}}?(?<![\w/])(?:{rx})(?![\w/])", _I) for u, rx in _UNIT_WORDS.items()}
+_ASK_MEASURE = {m: re.compile(rf"\b(?:what|which|above what|below what)\b[^.?]{{0,30}}\b(?:{rx})\b", _I) for m, rx in _MEASURES.items()}
+UNIT_WITH_NUMBER = {u: re.compile(rf"\d\s*(?:(?:-|–|to)\s*\d[\d.,]*\s*)?(?:{rx})(?![\w])", _I) for u, rx in _UNIT_WORDS.items()} | {
+    m: re.compile(rf"\b(?:{rx})\b\W+(?:\w+\W+){{0,5}}?\d|\d[\d.,]*\s*(?:%\s*)?(?:\w+\s+){{0,3}}(?:{rx})\b", _I) for m, rx in _MEASURES.items()
+}
+
+
+def asked_units(question: str) -> frozenset[str]:
+    """Units or measures the question asks a value in (from its asking part): "what level in mEq/L" → {"meq"}."""
+    ask = ask_part(question)
+    out = {u for u, rx in _ASK_UNIT.items() if rx.search(ask)}
+    out |= {m for m, rx in _ASK_MEASURE.items() if rx.search(ask)}
+    if "u/ml" in out or "mg/dl" in out or "ng/ml" in out:
+        out.discard("mg")
+    return frozenset(out)

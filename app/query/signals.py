@@ -18,7 +18,7 @@ import numpy as np
 
 from app.query.abstain import LinearModel, Signals
 from app.query.answer import Picked
-from app.query.asks import ask_part, asked_kinds, item_match, sentence_items
+from app.query.asks import UNIT_WITH_NUMBER, ask_part, asked_kinds, asked_units, item_match, sentence_items
 from app.query.retrieve import RetrievalResult
 from ingest.store import LoadedIndex
 
@@ -163,6 +163,19 @@ class _DocTerm:
         chunks = self.idx.chunks
         return any(n in chunks[r].text and n in TERMS.numbers(self.idx, r) for r in self.rows)
 
+    def has_value_in(self, unit: str) -> bool:
+        """Whether some chunk of the document gives a number in ``unit`` (or the measure next to a number)."""
+        key = (cache_key(self.idx), self.doc_id, unit)
+        hit = _UNIT_HITS.get(key)
+        if hit is None:
+            rx = UNIT_WITH_NUMBER[unit]
+            hit = any(rx.search(self.idx.chunks[r].text) for r in self.rows)
+            _UNIT_HITS.put(key, hit)
+        return bool(hit)
+
+
+_UNIT_HITS = _Lru(20000)
+
 
 class _DocTerms:
     """Per index version: each citable chunk's document as a number, each document's citable rows."""
@@ -218,6 +231,7 @@ class QuestionTerms:
     a_total: float
     asked: frozenset[str]
     ask_nums: set[str]
+    ask_units: frozenset[str] = frozenset()
 
 
 def question_terms(idx: LoadedIndex, question: str) -> QuestionTerms:
@@ -226,7 +240,8 @@ def question_terms(idx: LoadedIndex, question: str) -> QuestionTerms:
     q_idf = {t: bm.idf(t) for t in q_terms}
     ask = ask_part(question)
     a_idf = {t: bm.idf(t) for t in set(bm.terms(ask))}
-    return QuestionTerms(q_terms, q_idf, sum(q_idf.values()), a_idf, sum(a_idf.values()), asked_kinds(question), set(_NUM.findall(ask)))
+    return QuestionTerms(q_terms, q_idf, sum(q_idf.values()), a_idf, sum(a_idf.values()), asked_kinds(question), set(_NUM.findall(ask)),
+                         asked_units(question))
 
 
 def _cov(q_idf: dict[str, float], terms: frozenset[str] | set[str], total: float) -> float:
@@ -286,7 +301,7 @@ def question_signals(
 def document_signals(idx: LoadedIndex, question: str, doc_id: str, qt: QuestionTerms | None = None) -> dict[str, float]:
     """How much of what the question asks (its last part) the best document mentions anywhere."""
     if not doc_id:
-        return {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0}
+        return dict(NO_DOCUMENT)
     bm = idx.bm25
     qt = qt or question_terms(idx, question)
     a_idf, total, q_nums = qt.a_idf, qt.a_total, qt.ask_nums
@@ -297,7 +312,12 @@ def document_signals(idx: LoadedIndex, question: str, doc_id: str, qt: QuestionT
         "ask_cov_doc": (sum(w for t, w in a_idf.items() if present[t]) / total) if total else 0.0,
         "ask_missing_doc": max(missing, default=0.0) / bm.max_idf,
         "ask_num_absent": (sum(not doc.has_number(n) for n in q_nums) / len(q_nums)) if q_nums else 0.0,
+        # the question asks a value in a unit ("in mEq/L", "how many seconds", "what score") the document never gives one in
+        "ask_unit_absent": (sum(not doc.has_value_in(u) for u in qt.ask_units) / len(qt.ask_units)) if qt.ask_units else 0.0,
     }
+
+
+NO_DOCUMENT = {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0}
 
 
 def score_sentences(X: np.ndarray, model: LinearModel | None) -> np.ndarray:
