@@ -33,9 +33,31 @@ class Picked:
     score: float | None = None  # log-odds that this sentence holds the answer (the gate's sentence scorer)
 
 
+# Not prose: a form's blanks and checkbox options, a table cell in parentheses, a figure caption.
+_FORM = re.compile(r"_{3,}|^\s*(?:yes\s+no|no\s+yes|not applicable)\b|^\s*\([^()]*\)\s*$|\((?:figure|table|box) \w+\)\s*$", re.IGNORECASE)
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+
+
+def _heading_like(text: str) -> bool:
+    """A title or heading: most of its words capitalised, and no closing punctuation unless it is short
+    ("Respiratory Hygiene/Cough Etiquette", "Summary Chart of U.S. Medical Eligibility Criteria …")."""
+    words = [w for w in _WORDS.findall(text) if len(w) > 3]
+    if text.rstrip()[-1:] in ".!?:;" and len(_WORDS.findall(text)) > 6:
+        return False  # a short title may end in a full stop ("Treatments for Acute Pain.")
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
 def quotable(text: str) -> bool:
-    """Sentences worth quoting: real prose, not a stray heading fragment or planted instruction."""
-    return len(text) >= _MIN_CHARS and bool(_HAS_LETTER.search(text)) and not is_instruction_like(text)
+    """Sentences worth quoting: real prose — not a stray heading, a form's blanks or options, a table cell, a
+    caption, a pointer to a web page, or a planted instruction."""
+    if len(text) < _MIN_CHARS or not _HAS_LETTER.search(text) or is_instruction_like(text):
+        return False
+    if _FORM.search(text) or _heading_like(text):
+        return False
+    if _URL.search(text) and len(_WORDS.findall(_URL.sub(" ", text))) < 15:
+        return False  # "For complete guidance, see: https://…"
+    return len(_WORDS.findall(text)) >= 4
 
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -51,6 +73,22 @@ def _sentence_prior(text: str, title: str) -> float:
     if st and (st in tt or (len(tt) > 20 and tt in st and len(st) < len(tt) * 1.3)):
         return -1.0
     return 0.0 if text.rstrip()[-1:] in ".!?:)" else -0.05
+
+
+# A bibliography entry, or a piece of one: an author list, "et al.", "2007;147:478–91", a PMID or DOI.
+_REFERENCE = re.compile(
+    r"^(?:[A-Z][A-Za-z'\-]+ [A-Z]{1,3}, ){2,}|\bet al\.|\b(?:19|20)\d\d;\s?\d+|\bPMID:?\s?\d|\bdoi\.org/|\bdoi:\s?10\.|"
+    r"^\s*\d+\.\s+[A-Z][A-Za-z'\-]+ [A-Z]{1,3},"
+)
+REFERENCE_LIST_SHARE = 0.3
+
+
+def reference_list(texts: list[str]) -> bool:
+    """A chunk of a bibliography (a PDF's reference list that parsing did not set apart under its own heading):
+    at least two and at least 30 % of its sentences look like parts of reference entries. None of its sentences is quoted, the
+    titles of cited works included ("Diagnosis and treatment of low back pain: a joint clinical practice …")."""
+    n = sum(bool(_REFERENCE.search(t)) for t in texts)
+    return n >= 2 and n >= REFERENCE_LIST_SHARE * len(texts)
 
 
 class _QuotableCache:
@@ -71,7 +109,11 @@ class _QuotableCache:
                 return hit
         chunk = index.chunks[row]
         out = []
-        for i, s in enumerate(chunk.sentences):
+        if reference_list([chunk.text[s.start : s.end] for s in chunk.sentences]):
+            chunk_sentences = []
+        else:
+            chunk_sentences = chunk.sentences
+        for i, s in enumerate(chunk_sentences):
             text = chunk.text[s.start : s.end]
             if quotable(text):
                 prior = _sentence_prior(text, chunk.title)

@@ -174,7 +174,7 @@ class HybridRetriever:
             res.compared = self._compared(index, qvec, question)
         return res
 
-    def _compared(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int = 3) -> list[list[Candidate]]:
+    def _compared(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int = 6) -> list[list[Candidate]]:
         """Each guideline a comparison question names, its own top ``k`` passages (none: not a comparison)."""
         by_doc = _doc_rows(index)
         out = []
