@@ -99,8 +99,13 @@ def test_refusal_shows_its_message(live, page, shot, axe):
 
 
 def test_keyboard_only(live, page):
-    """Ask and open a citation with the keyboard alone: Tab order reaches the question, Ask and the citations."""
+    """Ask and open a citation with the keyboard alone: Tab order reaches the question, Ask and the citations.
+
+    htmx wires swapped-in buttons when it settles; a long settle delay makes the race deterministic: focus
+    that arrived on swap (before the citations were live) would let Enter fall on a dead button here."""
     page.goto(f"{live.url}/")
+    page.wait_for_function("window.htmx !== undefined")
+    page.evaluate("htmx.config.defaultSettleDelay = 600")
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Skip to content")
     page.keyboard.press("Enter")  # the skip link moves focus to the main content

@@ -38,8 +38,10 @@
     });
   });
 
-  // After an answer arrives, move focus to it so keyboard and screen-reader users land on it.
-  document.addEventListener("htmx:afterSwap", function (e) {
+  // After an answer arrives, move focus to it so keyboard and screen-reader users land on it. On settle,
+  // not on swap: htmx wires the new content's buttons (the citations) when it settles, so a keyboard user
+  // who presses Enter the moment focus arrives must find them live.
+  document.addEventListener("htmx:afterSettle", function (e) {
     var t = e.detail.target;
     if (t && (t.id === "answer" || t.id === "chunk-view")) {
       var h = t.querySelector("h2");
