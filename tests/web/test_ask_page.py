@@ -30,6 +30,8 @@ def test_citation_click_marks_exactly_the_quote(live, page, shot, axe):
     page.goto(f"{live.url}/")
     expect(page.locator("#served-release")).to_have_text(expected["index_version"])
     axe(page, "the empty ask page")
+    # swapped-in citations are live at once (no settle window in which a click falls on a dead button)
+    assert page.evaluate("htmx.config.defaultSettleDelay") == 0
     ask(page, live.url, DEMO_Q)
     expect(page.locator("#answer article")).to_have_attribute("data-status", "answered")
     sentences = page.locator("#answer li.sentence .text")
