@@ -73,8 +73,10 @@ class Gate:
         self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked], min_score: float | None = None,
         _wide: tuple[list[Picked] | None, np.ndarray | None] = (None, None),
     ) -> tuple[Conflict | None, list[Picked]]:
-        """A disagreement among the relevant sentences of the top passages — looking twice as deep as the
-        quoted passages (the disagreeing guideline may rank lower) — and the sentences it was found in.
+        """A disagreement among the relevant sentences of the top passages — up to twice as deep as the
+        quoted passages, as far as retrieval went (the request's ``top_k``: with the default 5 these are the
+        quoted passages themselves; retrieving 10 was measured and not taken, see docs/benchmarks.md) — and
+        the sentences it was found in.
         ``_wide``: the wide pool and its sentence table when ``decide`` already built them."""
         a = self.settings.answer
         if not pool or not self.settings.abstain.conflict_check:
