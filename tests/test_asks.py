@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from app.query.asks import UNIT_WITH_NUMBER, asked_kinds, asked_units, item_match, sentence_items
+from app.query.asks import (
+    ACTION_MENTION,
+    UNIT_WITH_NUMBER,
+    asked_actions,
+    asked_kinds,
+    asked_units,
+    item_match,
+    sentence_items,
+)
 
 
 @pytest.mark.parametrize(
@@ -59,3 +67,27 @@ def test_a_value_in_a_unit_needs_a_number_in_that_unit():
     assert UNIT_WITH_NUMBER["score"].search("a PHQ-9 score of 10 or higher")
     assert UNIT_WITH_NUMBER["sensitivity"].search("sensitivity ranged from 52% to 100%")
     assert not UNIT_WITH_NUMBER["sensitivity"].search("adjuncts have not been adequately tested for sensitivity")
+
+
+@pytest.mark.parametrize(
+    ("question", "actions"),
+    [
+        ("A 30-year-old on aspirin 81 mg is now 35 weeks. At what gestational week should aspirin be stopped before delivery?", {"stop"}),
+        ("What gabapentin titration schedule does the amputation guideline recommend?", {"titrate"}),
+        ("What score out of 8 should trigger referral for polysomnography?", {"refer"}),
+        ("Above what HBV DNA level should antiviral therapy be started?", {"start"}),
+        ("Would starting her on daily low-dose aspirin improve her outcomes?", set()),  # yes or no: no item asked
+        ("She stopped smoking last year. At what age should screening begin?", {"start"}),  # the vignette's action is not asked
+        ("What does the guideline say about aspirin?", set()),
+    ],
+)
+def test_asked_actions_read_the_asking_part(question, actions):
+    assert asked_actions(question) == actions
+
+
+def test_an_action_is_found_in_any_of_its_words():
+    assert ACTION_MENTION["stop"].search("Discontinue screening after age 75.")
+    assert ACTION_MENTION["start"].search("Initiating therapy is recommended at 12 weeks.")
+    assert ACTION_MENTION["taper"].search("Clinicians should reduce the dose gradually.")  # tapering, in other words
+    assert not ACTION_MENTION["taper"].search("Reducing opioid misuse is a priority.")
+    assert not ACTION_MENTION["stop"].search("Low-dose aspirin is recommended after 12 weeks of gestation.")

@@ -22,7 +22,16 @@ import pytest
 
 from app.query.abstain import Signals
 from app.query.answer import QUOTABLE, Picked, _sentence_prior, quotable
-from app.query.asks import UNIT_WITH_NUMBER, ask_part, asked_kinds, asked_units, item_match, sentence_items
+from app.query.asks import (
+    ACTION_MENTION,
+    UNIT_WITH_NUMBER,
+    ask_part,
+    asked_actions,
+    asked_kinds,
+    asked_units,
+    item_match,
+    sentence_items,
+)
 from app.query.conflicts import SentenceView, find_conflict
 from app.query.service import QueryService
 from app.query.signals import (
@@ -108,7 +117,7 @@ def ref_doc_terms(idx, doc_id):
 
 def ref_document_signals(idx, question, doc_id):
     if not doc_id:
-        return {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0}
+        return {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0, "ask_action_absent": 1.0}
     bm = idx.bm25
     ask = ask_part(question)
     a_idf = {t: bm.idf(t) for t in set(bm.terms(ask))}
@@ -117,12 +126,14 @@ def ref_document_signals(idx, question, doc_id):
     missing = [w for t, w in a_idf.items() if t not in terms]
     q_nums = set(_NUM.findall(ask))
     units = asked_units(question)
+    actions = asked_actions(question)
     texts = [c.text for c in idx.chunks if c.citable and c.doc_id == doc_id]
     return {
         "ask_cov_doc": _cov(a_idf, terms, total),
         "ask_missing_doc": max(missing, default=0.0) / bm.max_idf,
         "ask_num_absent": (len(q_nums - nums) / len(q_nums)) if q_nums else 0.0,
         "ask_unit_absent": (sum(not any(UNIT_WITH_NUMBER[u].search(t) for t in texts) for u in units) / len(units)) if units else 0.0,
+        "ask_action_absent": (sum(not any(ACTION_MENTION[a].search(t) for t in texts) for a in actions) / len(actions)) if actions else 0.0,
     }
 
 

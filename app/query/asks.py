@@ -130,3 +130,33 @@ def asked_units(question: str) -> frozenset[str]:
     if "u/ml" in out or "mg/dl" in out or "ng/ml" in out:
         out.discard("mg")
     return frozenset(out)
+
+
+# Actions a question may ask about ("when should aspirin be stopped", "what titration schedule", "what score
+# should trigger referral"). A guideline that answers names the action, in some word for it; a near miss
+# asks when to stop what the guideline only says to start. Question side, then guideline side.
+_ACTION_WORDS: dict[str, tuple[str, str]] = {
+    "stop": (
+        r"stop(?:s|ped|ping)?|discontinu\w+|ceas\w+|withdr[ae]w\w*|withh[eo]ld\w*|deprescrib\w*",
+        r"stop(?:s|ped|ping)?|discontinu\w+|ceas\w+|withdr[ae]w\w*|withh[eo]ld\w*|deprescrib\w*|no longer|end(?:s|ed|ing)?",
+    ),
+    "start": (
+        r"start(?:s|ed|ing)?|initiat\w+|begin(?:s|ning)?|commenc\w+",
+        r"start(?:s|ed|ing)?|initiat\w+|begin(?:s|ning)?|began|commenc\w+|introduc\w+",
+    ),
+    "titrate": (r"titrat\w+|up-?titrat\w+", r"titrat\w+|increas\w+ (?:the )?dose|dose increase\w*|escalat\w+"),
+    "taper": (r"taper\w*|wean\w*", r"taper\w*|wean\w*|reduc\w+ (?:the )?dose|dose reduction\w*"),
+    "switch": (r"switch\w*|rotat\w+", r"switch\w*|rotat\w+|convert\w*|change to"),
+    "refer": (r"refer(?:s|ral|rals|red|ring)?", r"refer(?:s|ral|rals|red|ring)?"),
+}
+_ASK_ACTION = {a: re.compile(rf"\b(?:{q})\b", _I) for a, (q, _) in _ACTION_WORDS.items()}
+ACTION_MENTION = {a: re.compile(rf"\b(?:{g})\b", _I) for a, (_, g) in _ACTION_WORDS.items()}
+
+
+def asked_actions(question: str) -> frozenset[str]:
+    """Actions the question's asking part asks about, unless it asks only yes or no ("would starting aspirin
+    help?" may be answered without the word): "at what gestational week should aspirin be stopped?" → {"stop"}."""
+    if asked_kinds(question) == {"yes_no"}:
+        return frozenset()
+    ask = ask_part(question)
+    return frozenset(a for a, rx in _ASK_ACTION.items() if rx.search(ask))

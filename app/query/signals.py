@@ -18,7 +18,16 @@ import numpy as np
 
 from app.query.abstain import LinearModel, Signals
 from app.query.answer import Picked
-from app.query.asks import UNIT_WITH_NUMBER, ask_part, asked_kinds, asked_units, item_match, sentence_items
+from app.query.asks import (
+    ACTION_MENTION,
+    UNIT_WITH_NUMBER,
+    ask_part,
+    asked_actions,
+    asked_kinds,
+    asked_units,
+    item_match,
+    sentence_items,
+)
 from app.query.retrieve import RetrievalResult
 from ingest.store import LoadedIndex
 
@@ -174,7 +183,18 @@ class _DocTerm:
         return bool(hit)
 
 
-_UNIT_HITS = _Lru(20000)
+    def mentions(self, action: str) -> bool:
+        """Whether some chunk of the document names ``action`` in any of its words (asks.ACTION_MENTION)."""
+        key = (cache_key(self.idx), self.doc_id, "action:" + action)
+        hit = _UNIT_HITS.get(key)
+        if hit is None:
+            rx = ACTION_MENTION[action]
+            hit = any(rx.search(self.idx.chunks[r].text) for r in self.rows)
+            _UNIT_HITS.put(key, hit)
+        return bool(hit)
+
+
+_UNIT_HITS = _Lru(20000)  # per (index version, document, unit or action): whether the document holds it
 
 
 class _DocTerms:
@@ -232,6 +252,7 @@ class QuestionTerms:
     asked: frozenset[str]
     ask_nums: set[str]
     ask_units: frozenset[str] = frozenset()
+    ask_actions: frozenset[str] = frozenset()
 
 
 def question_terms(idx: LoadedIndex, question: str) -> QuestionTerms:
@@ -241,7 +262,7 @@ def question_terms(idx: LoadedIndex, question: str) -> QuestionTerms:
     ask = ask_part(question)
     a_idf = {t: bm.idf(t) for t in set(bm.terms(ask))}
     return QuestionTerms(q_terms, q_idf, sum(q_idf.values()), a_idf, sum(a_idf.values()), asked_kinds(question), set(_NUM.findall(ask)),
-                         asked_units(question))
+                         asked_units(question), asked_actions(question))
 
 
 def _cov(q_idf: dict[str, float], terms: frozenset[str] | set[str], total: float) -> float:
@@ -314,10 +335,12 @@ def document_signals(idx: LoadedIndex, question: str, doc_id: str, qt: QuestionT
         "ask_num_absent": (sum(not doc.has_number(n) for n in q_nums) / len(q_nums)) if q_nums else 0.0,
         # the question asks a value in a unit ("in mEq/L", "how many seconds", "what score") the document never gives one in
         "ask_unit_absent": (sum(not doc.has_value_in(u) for u in qt.ask_units) / len(qt.ask_units)) if qt.ask_units else 0.0,
+        # the question asks when or how to do something (stop, start, titrate, taper, switch, refer) the document never names
+        "ask_action_absent": (sum(not doc.mentions(a) for a in qt.ask_actions) / len(qt.ask_actions)) if qt.ask_actions else 0.0,
     }
 
 
-NO_DOCUMENT = {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0}
+NO_DOCUMENT = {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0, "ask_action_absent": 1.0}
 
 
 def score_sentences(X: np.ndarray, model: LinearModel | None) -> np.ndarray:
