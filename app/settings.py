@@ -71,6 +71,11 @@ class AbstainSettings(_Section):
         description="An abstention says conflicting_evidence (not weak_evidence) only when the gate's answer probability is at "
         "least this: far below it the passages are not about the question, so their disagreement is not its answer's.",
     )
+    conflict_min_score: float = Field(
+        -2.0, ge=-20.0, le=20.0,
+        description="When the gate abstains, only sentences the sentence scorer puts at least at these log-odds (relevant "
+        "on their own) are compared for a disagreement.",
+    )
 
 
 class SafetySettings(_Section):

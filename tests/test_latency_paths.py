@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from app.query.abstain import Signals
-from app.query.answer import QUOTABLE, Picked, _sentence_prior, quotable
+from app.query.answer import GRADE_LABEL, QUOTABLE, Picked, _sentence_prior, quotable, reference_list
 from app.query.asks import (
     ACTION_MENTION,
     UNIT_WITH_NUMBER,
@@ -62,12 +62,17 @@ def ref_candidate_sentences(index, cands, n_chunks, qvec):
         if block.shape[0] == 0:
             continue
         sims = block @ qvec
-        for i, s in enumerate(chunk.sentences):
+        sentences = [] if reference_list([chunk.text[s.start : s.end] for s in chunk.sentences]) else chunk.sentences
+        for i, s in enumerate(sentences):
             text = chunk.text[s.start : s.end]
             if quotable(text):
+                end = s.end
+                if i + 1 < len(sentences) and GRADE_LABEL.match(chunk.text[sentences[i + 1].start : sentences[i + 1].end]):
+                    end = sentences[i + 1].end
+                    text = chunk.text[s.start : end]
                 prior = _sentence_prior(text, chunk.title)
                 if prior > -1.0:
-                    out.append(Picked(rank, c.row, i, s.start, s.end, text, float(sims[i]) + prior))
+                    out.append(Picked(rank, c.row, i, s.start, end, text, float(sims[i]) + prior))
     return out
 
 
@@ -192,7 +197,7 @@ def ref_decide(gate, idx, question, qvec, res, pool):
         best = max(rel)
         floor = best - a.conflict_margin if scored else max(a.min_sentence_similarity, best * a.relative_sentence_floor)
         if scored and not ok:
-            floor = max(floor, -1.5)
+            floor = max(floor, s.abstain.conflict_min_score)  # a setting since stop 24 (was -1.5)
         views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r) for p, r in zip(wide, rel, strict=True)]
         conflict = find_conflict(views, min_sim=floor, question=question, superseded=superseded_map(cache_key(idx), idx.manifest["documents"]))
     if not ok:

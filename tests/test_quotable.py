@@ -57,3 +57,28 @@ def test_a_bibliography_chunk_is_not_quoted_but_prose_with_one_citation_is():
     ]
     assert reference_list(refs)
     assert not reference_list(prose)
+
+
+def test_a_grade_label_after_a_recommendation_is_quoted_with_it():
+    """"… in adults. (I statement)": the label alone is not quotable, so it joins the sentence before it, as one
+    contiguous span of the chunk (the quote invariant holds), and the answer carries the grade."""
+    from types import SimpleNamespace
+
+    from app.query.answer import GRADE_LABEL, QUOTABLE
+
+    text = (
+        "The USPSTF recommends screening for syphilis infection in persons who are at increased risk for infection. "
+        "(A recommendation)\n\nSee the Clinical Considerations for more information about screening intervals."
+    )
+    first_end = text.index("(A") - 1
+    label_end = text.index(")") + 1
+    spans = [(0, first_end), (first_end + 1, label_end), (label_end + 2, len(text))]
+    chunk = SimpleNamespace(text=text, title="Syphilis Infection: Screening", sentences=[SimpleNamespace(start=a, end=b) for a, b in spans])
+    index = SimpleNamespace(root="mem", version="test-grade-label", chunks=[chunk])
+    QUOTABLE.clear()
+    got = QUOTABLE.get(index, 0)  # type: ignore[arg-type]
+    QUOTABLE.clear()
+    assert [(i, start, end) for i, start, end, _t, _p in got] == [(0, 0, label_end), (2, label_end + 2, len(text))]
+    assert got[0][3] == text[:label_end] and got[0][3].endswith("(A recommendation)")
+    assert GRADE_LABEL.match("(I statement)") and GRADE_LABEL.match(" (B recommendation).")
+    assert not GRADE_LABEL.match("(see Figure 2)") and not quotable("(A recommendation)")

@@ -75,6 +75,11 @@ def _sentence_prior(text: str, title: str) -> float:
     return 0.0 if text.rstrip()[-1:] in ".!?:)" else -0.05
 
 
+# A recommendation's grade set apart after it: "… in adults. (I statement)", "… (B recommendation)". Not quotable on
+# its own; quoted with the sentence before it, so a recommendation comes with its grade.
+GRADE_LABEL = re.compile(r"^\s*\((?:(?:grade\s+)?[A-D]\s+recommendation|I\s+statement|grade\s+[A-DI])\)\.?\s*$", re.IGNORECASE)
+
+
 # A bibliography entry, or a piece of one: an author list, "et al.", "2007;147:478–91", a PMID or DOI.
 _REFERENCE = re.compile(
     r"^(?:[A-Z][A-Za-z'\-]+ [A-Z]{1,3}, ){2,}|\bet al\.|\b(?:19|20)\d\d;\s?\d+|\bPMID:?\s?\d|\bdoi\.org/|\bdoi:\s?10\.|"
@@ -116,9 +121,14 @@ class _QuotableCache:
         for i, s in enumerate(chunk_sentences):
             text = chunk.text[s.start : s.end]
             if quotable(text):
+                end = s.end
+                nxt = chunk_sentences[i + 1] if i + 1 < len(chunk_sentences) else None
+                if nxt is not None and GRADE_LABEL.match(chunk.text[nxt.start : nxt.end]):
+                    end = nxt.end  # the grade label that follows is part of the quote (one contiguous span)
+                    text = chunk.text[s.start : end]
                 prior = _sentence_prior(text, chunk.title)
                 if prior > -1.0:
-                    out.append((i, s.start, s.end, text, prior))
+                    out.append((i, s.start, end, text, prior))
         with self._lock:
             self._d[key] = out
             while len(self._d) > self.size:

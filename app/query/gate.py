@@ -58,7 +58,8 @@ class Gate:
         ok, conf = (True, None) if self.model is None else self.model.should_answer(sig)
         # Weak evidence: only sentences that are relevant on their own (log-odds ≥ 0) can disagree —
         # an out-of-scope question's closest passages saying different things is not a disagreement.
-        conflict, _ = self.conflict(idx, question, qvec, res, pool, min_score=None if ok else -1.5, _wide=(wide, wide_X))
+        floor = None if ok else self.settings.abstain.conflict_min_score
+        conflict, _ = self.conflict(idx, question, qvec, res, pool, min_score=floor, _wide=(wide, wide_X))
         if not ok:
             # Weak evidence on which two guidelines also disagree: say so, it is the more specific reason —
             # unless the evidence is so weak that the passages are not about the question at all.
