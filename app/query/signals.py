@@ -174,21 +174,16 @@ class _DocTerm:
 
     def has_value_in(self, unit: str) -> bool:
         """Whether some chunk of the document gives a number in ``unit`` (or the measure next to a number)."""
-        key = (cache_key(self.idx), self.doc_id, unit)
-        hit = _UNIT_HITS.get(key)
-        if hit is None:
-            rx = UNIT_WITH_NUMBER[unit]
-            hit = any(rx.search(self.idx.chunks[r].text) for r in self.rows)
-            _UNIT_HITS.put(key, hit)
-        return bool(hit)
-
+        return self._any_chunk(unit, UNIT_WITH_NUMBER[unit])
 
     def mentions(self, action: str) -> bool:
         """Whether some chunk of the document names ``action`` in any of its words (asks.ACTION_MENTION)."""
-        key = (cache_key(self.idx), self.doc_id, "action:" + action)
+        return self._any_chunk("action:" + action, ACTION_MENTION[action])
+
+    def _any_chunk(self, name: str, rx: re.Pattern[str]) -> bool:
+        key = (cache_key(self.idx), self.doc_id, name)
         hit = _UNIT_HITS.get(key)
         if hit is None:
-            rx = ACTION_MENTION[action]
             hit = any(rx.search(self.idx.chunks[r].text) for r in self.rows)
             _UNIT_HITS.put(key, hit)
         return bool(hit)
