@@ -91,3 +91,22 @@ def test_an_action_is_found_in_any_of_its_words():
     assert ACTION_MENTION["taper"].search("Clinicians should reduce the dose gradually.")  # tapering, in other words
     assert not ACTION_MENTION["taper"].search("Reducing opioid misuse is a priority.")
     assert not ACTION_MENTION["stop"].search("Low-dose aspirin is recommended after 12 weeks of gestation.")
+
+
+def test_framing_words_are_not_asked_words_the_guideline_lacks(demo_index):
+    """"What does the guideline *say* …", "as *cited* …", "should I test *him*": the document signals do not count a
+    clinician's framing words as rare asked words missing from the guideline (they would lower its coverage)."""
+    from app.query.signals import document_signals, framing_terms
+    from ingest.store import current_version, load_version
+
+    root = demo_index[0]
+    idx = load_version(root, current_version(root))
+    doc_id = next(c.doc_id for c in idx.chunks if "olorectal" in c.title)
+    plain = document_signals(idx, "At what age should colorectal cancer screening start?", doc_id)
+    framed = document_signals(idx, "At what age, as cited, should colorectal cancer screening start for him, say?", doc_id)
+    assert {"say", "cite", "him"} <= framing_terms(idx.bm25)
+    assert framed["ask_cov_doc"] == pytest.approx(plain["ask_cov_doc"])
+    assert framed["ask_missing_doc"] == pytest.approx(plain["ask_missing_doc"])
+    # a real asked word the guideline lacks still counts
+    lacking = document_signals(idx, "At what age should colorectal cancer screening with capsule endoscopy start?", doc_id)
+    assert lacking["ask_cov_doc"] < plain["ask_cov_doc"] - 0.1

@@ -24,6 +24,7 @@ from app.query.abstain import Signals
 from app.query.answer import GRADE_LABEL, QUOTABLE, Picked, _sentence_prior, quotable, reference_list
 from app.query.asks import (
     ACTION_MENTION,
+    FRAMING_WORDS,
     UNIT_WITH_NUMBER,
     ask_part,
     asked_actions,
@@ -125,7 +126,10 @@ def ref_document_signals(idx, question, doc_id):
         return {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0, "ask_action_absent": 1.0}
     bm = idx.bm25
     ask = ask_part(question)
-    a_idf = {t: bm.idf(t) for t in set(bm.terms(ask))}
+    framing = set()
+    for w in FRAMING_WORDS:  # each framing word's stems on its own, no cache
+        framing |= set(bm.terms(w))
+    a_idf = {t: bm.idf(t) for t in set(bm.terms(ask)) if t not in framing}
     terms, nums = ref_doc_terms(idx, doc_id)
     total = sum(a_idf.values())
     missing = [w for t, w in a_idf.items() if t not in terms]

@@ -160,3 +160,13 @@ def asked_actions(question: str) -> frozenset[str]:
         return frozenset()
     ask = ask_part(question)
     return frozenset(a for a, rx in _ASK_ACTION.items() if rx.search(ask))
+
+
+# Words that frame a clinician's question rather than say what it asks about: "what does the USPSTF *say*", "as
+# *cited* by", "should I test *him*", "roughly how *many*". Guidelines rarely use them, so the document signals
+# would read them as rare asked words the guideline lacks; those signals leave them out (signals.document_signals).
+FRAMING_WORDS = frozenset(
+    "say says said saying cite cites cited quote quotes quoted attach attaches attached him his her many roughly "
+    "according tell tells told mention mentions mentioned describe describes described ask asks asked asking "
+    "want wants wanted wonder wonders exactly much".split()
+)

@@ -8,11 +8,13 @@ item match, passage-level coverage, retriever agreement, the margin to the next 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +22,7 @@ from app.query.abstain import LinearModel, Signals
 from app.query.answer import Picked
 from app.query.asks import (
     ACTION_MENTION,
+    FRAMING_WORDS,
     UNIT_WITH_NUMBER,
     ask_part,
     asked_actions,
@@ -314,13 +317,21 @@ def question_signals(
     return Signals(summarize(X, docs, scores, v)), scores
 
 
+@functools.lru_cache(maxsize=8)
+def framing_terms(bm: Any) -> frozenset[str]:
+    """The stems of asks.FRAMING_WORDS in this index's tokenizer."""
+    return frozenset(bm.terms(" ".join(sorted(FRAMING_WORDS))))
+
+
 def document_signals(idx: LoadedIndex, question: str, doc_id: str, qt: QuestionTerms | None = None) -> dict[str, float]:
     """How much of what the question asks (its last part) the best document mentions anywhere."""
     if not doc_id:
         return dict(NO_DOCUMENT)
     bm = idx.bm25
     qt = qt or question_terms(idx, question)
-    a_idf, total, q_nums = qt.a_idf, qt.a_total, qt.ask_nums
+    framing = framing_terms(bm)  # "what does X say", "cited", "him": not what the question asks about
+    a_idf = {t: w for t, w in qt.a_idf.items() if t not in framing}
+    total, q_nums = sum(a_idf.values()), qt.ask_nums
     doc = DOC_TERMS.get(idx, doc_id)
     present = {t: t in doc for t in a_idf}  # each term looked up once
     missing = [w for t, w in a_idf.items() if not present[t]]
