@@ -124,7 +124,12 @@ def ann_search(
         if allowed is None:
             sims, ids = index.search(q, k)
         else:
-            sel = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
+            # A bitmap over all rows: O(n/8) to build, O(1) per test, ~2x cheaper than a hashed IDSelectorBatch of a
+            # large allowed set (a named issuer's guidelines); `bits` must outlive the search.
+            mask = np.zeros(n, dtype=bool)
+            mask[allowed] = True
+            bits = np.packbits(mask, bitorder="little")
+            sel = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(bits))  # type: ignore[call-arg]
             sims, ids = index.search(q, k, params=sel)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), sims[0][keep]

@@ -87,3 +87,24 @@ def test_published_index_records_its_ann_and_the_retriever_uses_it(tmp_path, dem
     allowed = np.asarray([i for i, c in enumerate(idx.chunks) if c.doc_id == idx.chunks[10].doc_id])
     got, _ = ret.dense(idx, q, 5, allowed)
     assert len(got) == min(5, len(allowed)) and np.isin(got, allowed).all()
+
+
+@pytest.mark.parametrize("n_allowed", [1, 7, 333, 12_001])
+def test_flat_filter_is_exact_top_k_of_allowed_rows(corpus, n_allowed):
+    """A filtered flat search returns exactly the best allowed rows (the bitmap selector's bit order, a row
+    count that is not a multiple of 8, an unsorted filter)."""
+    import faiss
+
+    vecs, queries = corpus
+    vecs = vecs[:19_997]
+    flat = faiss.IndexFlatIP(vecs.shape[1])
+    flat.add(vecs)
+    rng = np.random.default_rng(n_allowed)
+    allowed = rng.choice(len(vecs), n_allowed, replace=False)  # unsorted
+    allowed[0] = len(vecs) - 1  # the last row: the bitmap's final, partial byte
+    for q in queries[:10]:
+        got, sims = ann_search(flat, {"kind": "flat"}, vecs, q, 10, allowed)
+        exact = vecs[allowed] @ q
+        order = np.argsort(-exact, kind="stable")[:10]
+        assert got.tolist() == allowed[order].tolist()
+        assert np.allclose(sims, exact[order], atol=1e-5)

@@ -47,7 +47,7 @@ class Gate:
         wide = wide_X = None
         X = None
         if pool and self.settings.abstain.conflict_check:
-            wide = candidate_sentences(idx, res.candidates, self.settings.answer.candidate_chunks * 2, qvec)
+            wide = self._wide_pool(idx, res, pool, qvec)
             wide_X = sentence_table(idx, question, res, wide, qt)
             if _is_prefix(pool, wide):
                 X = wide_X[: len(pool)]
@@ -84,7 +84,7 @@ class Gate:
             return None, []
         wide, wide_X = _wide
         if wide is None:
-            wide = candidate_sentences(idx, res.candidates, a.candidate_chunks * 2, qvec)
+            wide = self._wide_pool(idx, res, pool, qvec)
         scored = self.model is not None and self.model.sentence is not None
         if scored:
             if wide_X is None:
@@ -103,6 +103,14 @@ class Gate:
         if found is None and res.compared:
             found = self._compared_conflict(idx, question, qvec, res, superseded)
         return found, wide
+
+    def _wide_pool(self, idx: LoadedIndex, res: RetrievalResult, pool: list[Picked], qvec: np.ndarray) -> list[Picked]:
+        """The sentences of up to twice the quoted passages. ``pool`` holds those of the first
+        ``answer.candidate_chunks`` candidates, so when retrieval returned no more than that, it *is* the wide pool."""
+        n = self.settings.answer.candidate_chunks
+        if len(res.candidates) <= n:
+            return list(pool)
+        return candidate_sentences(idx, res.candidates, n * 2, qvec)
 
     def _compared_conflict(
         self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, superseded: dict[str, str], per_group: int = 3,

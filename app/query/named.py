@@ -27,9 +27,13 @@ _lock = threading.Lock()
 _cache: dict[tuple[str, str], np.ndarray | None] = {}
 
 
-def named_docs(question: str, documents: dict[str, dict[str, Any]]) -> set[str] | None:
-    """Documents the question names by issuer and/or year; None when it names none (or none match)."""
-    issuers = [subs for rx, subs in ISSUER_ALIASES if rx.search(question)]
+Names = tuple[tuple[tuple[str, ...], ...], frozenset[str]]
+
+
+def asked_names(question: str) -> Names | None:
+    """The issuer and year a question names ((issuer substrings, …), {year}); None when it names none, or
+    names two (a comparison searches everything)."""
+    issuers = tuple(subs for rx, subs in ISSUER_ALIASES if rx.search(question))
     years = set(_YEAR.findall(question))
     if years and not issuers and not re.search(r"guideline|recommendation|statement|update|version", question, re.I):
         years = set()  # "smoked since 2009" names no guideline
@@ -37,6 +41,12 @@ def named_docs(question: str, documents: dict[str, dict[str, Any]]) -> set[str] 
         return None
     if len(issuers) > 1 or len(years) > 1:
         return None  # "does CDC 2016 differ from VA/DoD 2017 …": a comparison searches everything
+    return issuers, frozenset(years)
+
+
+def docs_named(names: Names, documents: dict[str, dict[str, Any]]) -> set[str] | None:
+    """The documents whose metadata match the names (None: none does)."""
+    issuers, years = names
     out = set()
     for d, meta in documents.items():
         iss = (meta.get("issuer") or "").lower() + " " + (meta.get("title") or "").lower()
@@ -46,6 +56,12 @@ def named_docs(question: str, documents: dict[str, dict[str, Any]]) -> set[str] 
             continue
         out.add(d)
     return out or None
+
+
+def named_docs(question: str, documents: dict[str, dict[str, Any]]) -> set[str] | None:
+    """Documents the question names by issuer and/or year; None when it names none (or none match)."""
+    names = asked_names(question)
+    return None if names is None else docs_named(names, documents)
 
 
 def named_rows(index: Any, question: str) -> np.ndarray | None:

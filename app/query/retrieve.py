@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from app.query.named import named_docs, named_groups
+from app.query.named import Names, asked_names, docs_named, named_groups
 from app.query.schemas import QueryFilters
 from ingest.store import LoadedIndex
 
@@ -118,16 +118,18 @@ def _doc_rows(index: LoadedIndex) -> dict[str, np.ndarray]:
 
 def _named_rows(index: LoadedIndex, question: str) -> np.ndarray | None:
     """``app.query.named.named_rows`` (the named documents' rows, ascending; None: not named, or no row or
-    every row), from each document's rows instead of a scan of every chunk per question."""
-    docs = named_docs(question, index.manifest["documents"])
-    if docs is None:
+    every row), from each document's rows, once per loaded index and named issuer/year (not per question)."""
+    names = asked_names(question)
+    if names is None:
         return None
-    by_doc = _doc_rows(index)
-    parts = [by_doc[d] for d in docs if d in by_doc]
-    rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-    if rows.size == 0 or rows.size == len(index.chunks):
-        return None
-    return rows
+    cache: dict[Names, np.ndarray | None] = index.__dict__.setdefault("_named_rows", {})
+    if names not in cache:
+        docs = docs_named(names, index.manifest["documents"]) or set()
+        by_doc = _doc_rows(index)
+        parts = [by_doc[d] for d in docs if d in by_doc]
+        rows = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        cache[names] = None if rows.size == 0 or rows.size == len(index.chunks) else rows
+    return cache[names]
 
 
 def citable_mask(index: LoadedIndex) -> np.ndarray:
