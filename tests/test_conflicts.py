@@ -163,3 +163,27 @@ def test_a_question_comparing_two_named_versions_gets_both(shared_index, embedde
     assert pos["ngc-10953"].superseded and not pos["cdc-opioids-2022"].superseded
     by_n = {c.n: c for c in r.citations}
     assert {by_n[p.citation].doc_id for p in pos.values()} == set(pos)
+
+
+def test_guidelines_the_question_names_disagree_at_any_confidence(service):
+    """Far below abstain.conflict_min_confidence a disagreement is dropped as not about the question — unless the
+    question compares the two guidelines by name: then their disagreement is what it asks about."""
+    from app.query.gate import Gate
+
+    q = "At what age should a woman at average risk begin having screening mammograms?"
+    res, idx, pool = service.explain(q)
+    by_doc: dict[str, list] = {}
+    for c in res.candidates:
+        by_doc.setdefault(idx.chunks[c.row].doc_id, []).append(c)
+    assert {"demo-breast-north-2026", "demo-breast-south-2026"} <= set(by_doc)
+    gate = Gate(service.settings, _Abstaining(service.gate.model, 0.05))
+    res.compared = [by_doc["demo-breast-north-2026"], by_doc["demo-breast-south-2026"]]  # as for "North vs South …"
+    d = gate.decide(idx, q, service.embed_query(q), res, pool)
+    assert not d.answer and d.reason == "conflicting_evidence"
+    assert {d.conflict.a_doc, d.conflict.b_doc} == {"demo-breast-north-2026", "demo-breast-south-2026"}
+    from app.query.retrieve import Candidate
+
+    crc = next(i for i, c in enumerate(idx.chunks) if c.doc_id == "demo-crc-2026")
+    res.compared = [by_doc["demo-breast-north-2026"], [Candidate(crc, 0.0)]]  # names only one side of the disagreement
+    d = gate.decide(idx, q, service.embed_query(q), res, pool)
+    assert d.reason == "weak_evidence"

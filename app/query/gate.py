@@ -63,7 +63,8 @@ class Gate:
         if not ok:
             # Weak evidence on which two guidelines also disagree: say so, it is the more specific reason —
             # unless the evidence is so weak that the passages are not about the question at all.
-            if conflict is not None and conf is not None and conf < self.settings.abstain.conflict_min_confidence:
+            # A disagreement between two guidelines the question itself names is about the question at any confidence.
+            if conflict is not None and conf is not None and conf < self.settings.abstain.conflict_min_confidence and not _names_both(idx, res, conflict):
                 conflict = None
             return GateDecision(False, "conflicting_evidence" if conflict else "weak_evidence", conf, conflict, sig)
         if not pool:
@@ -131,6 +132,14 @@ class Gate:
             best = sorted(zip(sents, rel, strict=True), key=lambda t: -t[1])[:per_group]
             views += [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r, group=g) for p, r in best]
         return find_conflict(views, min_sim=-np.inf, question=question, superseded=superseded)
+
+
+def _names_both(idx: LoadedIndex, res: RetrievalResult, conflict: Conflict) -> bool:
+    """Whether the two sides of ``conflict`` are two of the guidelines a comparison question names."""
+    groups = [{idx.chunks[c.row].doc_id for c in group} for group in res.compared]
+    a = {i for i, g in enumerate(groups) if conflict.a_doc in g}
+    b = {i for i, g in enumerate(groups) if conflict.b_doc in g}
+    return bool(a and b and (len(a | b) >= 2))
 
 
 def _is_prefix(pool: list[Picked], wide: list[Picked]) -> bool:
