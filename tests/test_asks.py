@@ -110,3 +110,20 @@ def test_framing_words_are_not_asked_words_the_guideline_lacks(demo_index):
     # a real asked word the guideline lacks still counts
     lacking = document_signals(idx, "At what age should colorectal cancer screening with capsule endoscopy start?", doc_id)
     assert lacking["ask_cov_doc"] < plain["ask_cov_doc"] - 0.1
+
+
+def test_a_value_must_be_given_in_a_sentence_naming_the_subject(demo_index):
+    """"What dose of sedation …": the guideline names sedation, and gives doses elsewhere, but no sentence about
+    sedation holds a number; "at what age … start" has its age in a sentence about colorectal screening."""
+    from app.query.signals import document_signals
+    from ingest.store import current_version, load_version
+
+    root = demo_index[0]
+    idx = load_version(root, current_version(root))
+    doc_id = next(c.doc_id for c in idx.chunks if "olorectal" in c.title)
+    sig = lambda q: document_signals(idx, q, doc_id)["subject_value_absent"]  # noqa: E731
+    assert sig("At what age should colorectal cancer screening start?") == 0.0
+    assert sig("How often should a CT colonography be repeated after a normal result?") == 0.0
+    assert sig("What dose of sedation is used for a screening colonoscopy?") == 1.0
+    assert sig("How many milligrams of tenofovir are used for sedation?") == 1.0  # the rarest word no sentence names: the next
+    assert sig("Should adults with rectal bleeding have a screening test?") == 0.0  # no value asked

@@ -183,6 +183,23 @@ class _DocTerm:
         """Whether some chunk of the document names ``action`` in any of its words (asks.ACTION_MENTION)."""
         return self._any_chunk("action:" + action, ACTION_MENTION[action])
 
+    def value_with(self, term: str, asked: frozenset[str]) -> bool | None:
+        """Whether a sentence of the document that holds ``term`` also gives a value of an asked kind (a number
+        and the kind's item: "duloxetine" and "60 mg" in one sentence); None when no sentence holds the term (only the title or a
+        heading does)."""
+        key = (cache_key(self.idx), self.doc_id, "with:" + term, asked)
+        hit = _UNIT_HITS.get(key)
+        if hit is None:
+            hit = _value_with(self.idx, self._rows_with(term), term, asked)
+            _UNIT_HITS.put(key, hit)
+        return None if hit == -1 else bool(hit)
+
+    def _rows_with(self, term: str) -> list[int]:
+        if self.code < 0:
+            return []
+        posting = self.idx.bm25.rows_with(term)
+        return posting[self.codes[posting] == self.code].tolist() if len(posting) else []
+
     def _any_chunk(self, name: str, rx: re.Pattern[str]) -> bool:
         key = (cache_key(self.idx), self.doc_id, name)
         hit = _UNIT_HITS.get(key)
@@ -192,7 +209,22 @@ class _DocTerm:
         return bool(hit)
 
 
-_UNIT_HITS = _Lru(20000)  # per (index version, document, unit or action): whether the document holds it
+def _value_with(idx: LoadedIndex, rows: list[int], term: str, asked: frozenset[str]) -> int:
+    """1: some sentence holding ``term`` gives a value of an asked kind; 0: none does; -1: no sentence holds the term."""
+    found = -1
+    for r in rows:
+        ch = idx.chunks[r]
+        for x in ch.sentences:
+            text = ch.text[x.start : x.end]
+            if term in idx.bm25.terms(text):
+                items = ITEMS.get(text)
+                if "number" in items and item_match(asked, items):  # a value, not the word "dose"
+                    return 1
+                found = 0
+    return found
+
+
+_UNIT_HITS = _Lru(20000)  # per (index version, document, unit, action or subject term): whether the document holds it
 
 
 class _DocTerms:
@@ -343,10 +375,28 @@ def document_signals(idx: LoadedIndex, question: str, doc_id: str, qt: QuestionT
         "ask_unit_absent": (sum(not doc.has_value_in(u) for u in qt.ask_units) / len(qt.ask_units)) if qt.ask_units else 0.0,
         # the question asks when or how to do something (stop, start, titrate, taper, switch, refer) the document never names
         "ask_action_absent": (sum(not doc.mentions(a) for a in qt.ask_actions) / len(qt.ask_actions)) if qt.ask_actions else 0.0,
+        # the question asks a value (a dose, an age, an interval …) about its subject — its rarest asked word the document
+        # uses in a sentence — and no sentence naming the subject gives one
+        "subject_value_absent": _subject_value_absent(doc, a_idf, present, qt.asked),
     }
 
 
-NO_DOCUMENT = {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0, "ask_action_absent": 1.0}
+SUBJECT_KINDS = frozenset({"age", "interval", "dose", "duration", "threshold", "number"})
+
+
+def _subject_value_absent(doc: _DocTerm, a_idf: dict[str, float], present: dict[str, bool], asked: frozenset[str]) -> float:
+    kinds = asked & SUBJECT_KINDS
+    if not kinds:
+        return 0.0
+    for t in sorted((t for t in a_idf if present[t]), key=lambda t: (-a_idf[t], t)):
+        found = doc.value_with(t, kinds)
+        if found is not None:
+            return 0.0 if found else 1.0
+    return 1.0  # no sentence names anything the question asks about
+
+
+NO_DOCUMENT = {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0, "ask_action_absent": 1.0,
+               "subject_value_absent": 1.0}
 
 
 def score_sentences(X: np.ndarray, model: LinearModel | None) -> np.ndarray:
