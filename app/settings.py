@@ -40,7 +40,7 @@ class RetrievalSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    max_sentences: int = Field(4, ge=1, le=10, description="Sentences in an extractive answer.")
+    max_sentences: int = Field(5, ge=1, le=10, description="Sentences in an answer (at most; extractive answers stop earlier when further sentences score far below the best).")
     candidate_chunks: int = Field(5, ge=1, le=20, description="Top passages whose sentences may be quoted.")
     mmr_lambda: float = Field(0.75, ge=0.0, le=1.0, description="MMR trade-off: relevance vs. redundancy.")
     min_sentence_similarity: float = Field(0.35, ge=-1.0, le=1.0, description="Sentences below this cosine to the question are not quoted.")
