@@ -127,3 +127,9 @@ def test_a_value_must_be_given_in_a_sentence_naming_the_subject(demo_index):
     assert sig("What dose of sedation is used for a screening colonoscopy?") == 1.0
     assert sig("How many milligrams of tenofovir are used for sedation?") == 1.0  # the rarest word no sentence names: the next
     assert sig("Should adults with rectal bleeding have a screening test?") == 0.0  # no value asked
+    # a number in the asked unit: "3,500 to 5,000 mg of dietary potassium"; the emergency sentence gives mm Hg only
+    unit = lambda q: document_signals(idx, q, "demo-htn-2026")["subject_unit_absent"]  # noqa: E731
+    assert unit("How many mg of potassium should adults aim for each day?") == 0.0
+    assert unit("How many mg of medicine should be given in a hypertensive emergency?") == 1.0
+    assert unit("How many mm Hg above target is a hypertensive emergency?") == 0.0
+    assert unit("Should adults with a hypertensive emergency go to hospital?") == 0.0  # no unit asked

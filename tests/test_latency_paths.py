@@ -124,7 +124,7 @@ def ref_doc_terms(idx, doc_id):
 def ref_document_signals(idx, question, doc_id):
     if not doc_id:
         return {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0, "ask_action_absent": 1.0,
-                "subject_value_absent": 1.0}
+                "subject_value_absent": 1.0, "subject_unit_absent": 1.0}
     bm = idx.bm25
     ask = ask_part(question)
     framing = set()
@@ -145,20 +145,31 @@ def ref_document_signals(idx, question, doc_id):
         "ask_unit_absent": (sum(not any(UNIT_WITH_NUMBER[u].search(t) for t in texts) for u in units) / len(units)) if units else 0.0,
         "ask_action_absent": (sum(not any(ACTION_MENTION[a].search(t) for t in texts) for a in actions) / len(actions)) if actions else 0.0,
         "subject_value_absent": ref_subject_value_absent(idx, doc_id, a_idf, terms, asked_kinds(question)),
+        "subject_unit_absent": ref_subject_unit_absent(idx, doc_id, a_idf, terms, units),
     }
 
 
 def ref_subject_value_absent(idx, doc_id, a_idf, terms, asked):
-    """Every sentence of the document tokenized, no posting lists, no cache."""
     kinds = asked & {"age", "interval", "dose", "duration", "threshold", "number"}
     if not kinds:
         return 0.0
+    return ref_subject_absent(idx, doc_id, a_idf, terms, lambda x: "number" in sentence_items(x) and item_match(kinds, sentence_items(x)))
+
+
+def ref_subject_unit_absent(idx, doc_id, a_idf, terms, units):
+    if not units:
+        return 0.0
+    return ref_subject_absent(idx, doc_id, a_idf, terms, lambda x: any(UNIT_WITH_NUMBER[u].search(x) for u in units))
+
+
+def ref_subject_absent(idx, doc_id, a_idf, terms, holds):
+    """Every sentence of the document tokenized, no posting lists, no cache."""
     sents = [c.text[s.start : s.end] for c in idx.chunks if c.citable and c.doc_id == doc_id for s in c.sentences]
     sent_terms = [frozenset(idx.bm25.terms(t)) for t in sents]
     for t in sorted((t for t in a_idf if t in terms), key=lambda t: (-a_idf[t], t)):
         holding = [x for x, st in zip(sents, sent_terms, strict=True) if t in st]
         if holding:
-            return 0.0 if any("number" in sentence_items(x) and item_match(kinds, sentence_items(x)) for x in holding) else 1.0
+            return 0.0 if any(holds(x) for x in holding) else 1.0
     return 1.0
 
 

@@ -13,6 +13,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,14 +184,14 @@ class _DocTerm:
         """Whether some chunk of the document names ``action`` in any of its words (asks.ACTION_MENTION)."""
         return self._any_chunk("action:" + action, ACTION_MENTION[action])
 
-    def value_with(self, term: str, asked: frozenset[str]) -> bool | None:
-        """Whether a sentence of the document that holds ``term`` also gives a value of an asked kind (a number
-        and the kind's item: "duloxetine" and "60 mg" in one sentence); None when no sentence holds the term (only the title or a
-        heading does)."""
-        key = (cache_key(self.idx), self.doc_id, "with:" + term, asked)
+    def said_with(self, term: str, name: str, holds: Callable[[str], bool]) -> bool | None:
+        """Whether a sentence of the document that holds ``term`` also ``holds`` what is asked (``name`` keys the
+        cache: a value of an asked kind, a number in an asked unit); None when no sentence holds the term (only the
+        title or a heading does)."""
+        key = (cache_key(self.idx), self.doc_id, term, name)
         hit = _UNIT_HITS.get(key)
         if hit is None:
-            hit = _value_with(self.idx, self._rows_with(term), term, asked)
+            hit = _said_with(self.idx, self._rows_with(term), term, holds)
             _UNIT_HITS.put(key, hit)
         return None if hit == -1 else bool(hit)
 
@@ -209,16 +210,15 @@ class _DocTerm:
         return bool(hit)
 
 
-def _value_with(idx: LoadedIndex, rows: list[int], term: str, asked: frozenset[str]) -> int:
-    """1: some sentence holding ``term`` gives a value of an asked kind; 0: none does; -1: no sentence holds the term."""
+def _said_with(idx: LoadedIndex, rows: list[int], term: str, holds: Callable[[str], bool]) -> int:
+    """1: some sentence holding ``term`` holds it; 0: none does; -1: no sentence holds the term."""
     found = -1
     for r in rows:
         ch = idx.chunks[r]
         for x in ch.sentences:
             text = ch.text[x.start : x.end]
             if term in idx.bm25.terms(text):
-                items = ITEMS.get(text)
-                if "number" in items and item_match(asked, items):  # a value, not the word "dose"
+                if holds(text):
                     return 1
                 found = 0
     return found
@@ -375,9 +375,10 @@ def document_signals(idx: LoadedIndex, question: str, doc_id: str, qt: QuestionT
         "ask_unit_absent": (sum(not doc.has_value_in(u) for u in qt.ask_units) / len(qt.ask_units)) if qt.ask_units else 0.0,
         # the question asks when or how to do something (stop, start, titrate, taper, switch, refer) the document never names
         "ask_action_absent": (sum(not doc.mentions(a) for a in qt.ask_actions) / len(qt.ask_actions)) if qt.ask_actions else 0.0,
-        # the question asks a value (a dose, an age, an interval …) about its subject — its rarest asked word the document
-        # uses in a sentence — and no sentence naming the subject gives one
+        # the question asks a value (a dose, an age, an interval …) or a number in a unit ("in mg", "what score") about
+        # its subject — its rarest asked word the document uses in a sentence — and no sentence naming the subject gives one
         "subject_value_absent": _subject_value_absent(doc, a_idf, present, qt.asked),
+        "subject_unit_absent": _subject_unit_absent(doc, a_idf, present, qt.ask_units),
     }
 
 
@@ -388,15 +389,32 @@ def _subject_value_absent(doc: _DocTerm, a_idf: dict[str, float], present: dict[
     kinds = asked & SUBJECT_KINDS
     if not kinds:
         return 0.0
+
+    def value(text: str) -> bool:  # a value, not the word "dose"
+        items = ITEMS.get(text)
+        return "number" in items and bool(item_match(kinds, items))
+
+    return _subject_absent(doc, a_idf, present, "value:" + ",".join(sorted(kinds)), value)
+
+
+def _subject_unit_absent(doc: _DocTerm, a_idf: dict[str, float], present: dict[str, bool], units: frozenset[str]) -> float:
+    if not units:
+        return 0.0
+    return _subject_absent(doc, a_idf, present, "unit:" + ",".join(sorted(units)), lambda text: any(UNIT_WITH_NUMBER[u].search(text) for u in units))
+
+
+def _subject_absent(doc: _DocTerm, a_idf: dict[str, float], present: dict[str, bool], name: str, holds: Callable[[str], bool]) -> float:
+    """1.0 unless a sentence naming the question's subject holds what is asked (0.0); the subject is the rarest asked
+    word some sentence of the document uses (none: 1.0, the document says nothing about anything asked)."""
     for t in sorted((t for t in a_idf if present[t]), key=lambda t: (-a_idf[t], t)):
-        found = doc.value_with(t, kinds)
+        found = doc.said_with(t, name, holds)
         if found is not None:
             return 0.0 if found else 1.0
-    return 1.0  # no sentence names anything the question asks about
+    return 1.0
 
 
 NO_DOCUMENT = {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0, "ask_action_absent": 1.0,
-               "subject_value_absent": 1.0}
+               "subject_value_absent": 1.0, "subject_unit_absent": 1.0}
 
 
 def score_sentences(X: np.ndarray, model: LinearModel | None) -> np.ndarray:
