@@ -25,6 +25,9 @@ from app.query.asks import (
         ("Which adults should be screened for hepatitis C?", "population"),
         ("Does the USPSTF recommend screening for oral cancer in adults?", "yes_no"),
         ("How long should an opioid prescription for acute pain last?", "duration"),
+        # a concentration is a threshold, not a dose; so is a named scale's score or a "value", words apart from "what"
+        ("Which non-HDL cholesterol value in mg/dL defines borderline-high in adolescents?", "threshold"),
+        ("What Edinburgh Postnatal Depression Scale score should prompt further evaluation?", "threshold"),
     ],
 )
 def test_asked_kind(question, kind):
@@ -52,6 +55,7 @@ def test_item_match_needs_the_asked_kind():
         ("Above which CA-125 value in U/mL does the statement call for referral?", {"u/ml"}),
         ("For how many seconds should staff rub their hands with alcohol-based rub?", {"second"}),
         ("I gave him the STOP-Bang questionnaire. What score out of 8 should trigger referral?", {"score"}),
+        ("What Edinburgh Postnatal Depression Scale score should prompt further evaluation?", {"score"}),
         ("Above which pack-year count should spirometry be offered?", {"pack-year"}),
         ("A 45-year-old smokes 20 cigarettes a day. Should he be screened?", set()),  # units in the vignette, not asked
         ("At what age should colorectal cancer screening start?", set()),
@@ -133,3 +137,8 @@ def test_a_value_must_be_given_in_a_sentence_naming_the_subject(demo_index):
     assert unit("How many mg of medicine should be given in a hypertensive emergency?") == 1.0
     assert unit("How many mm Hg above target is a hypertensive emergency?") == 0.0
     assert unit("Should adults with a hypertensive emergency go to hospital?") == 0.0  # no unit asked
+
+
+def test_a_concentration_is_not_a_dose():
+    assert "dose" not in asked_kinds("Which non-HDL cholesterol value in mg/dL defines borderline-high in adolescents?")
+    assert "dose" in asked_kinds("How many mg of naltrexone should be started?")

@@ -59,9 +59,9 @@ ITEM_PATTERNS: dict[str, re.Pattern[str]] = {
 ASK_PATTERNS: dict[str, re.Pattern[str]] = {
     "age": re.compile(r"\b(?:what|which|at what|from what|until what|up to what)\s+age|\bhow old\b|\bage (?:range|group|limit|cut[- ]?off)\b|\bstop(?:ping)? (?:at|after)\b|\bbegin(?:ning)? at\b|\bstart(?:ing)? at\b", _I),
     "interval": re.compile(r"\bhow often\b|\binterval\b|\bfrequency\b|\bhow frequently\b|\brepeat\w*\b|\bre-?screen\w*\b|\bevery how\b|\bhow many years between\b|\bhow soon\b", _I),
-    "dose": re.compile(r"(?<!low-)(?<!high-)(?<!low )\bdos(?:e|es|ing|age)\b|\bhow much\b|\bhow many (?:mg|milligrams|units|tablets)\b|\bmg\b|\bmme\b|\bmorphine milligram\b", _I),
+    "dose": re.compile(r"(?<!low-)(?<!high-)(?<!low )\bdos(?:e|es|ing|age)\b|\bhow much\b|\bhow many (?:mg|milligrams|units|tablets)\b|\bmg\b(?!/)|\bmme\b|\bmorphine milligram\b", _I),
     "duration": re.compile(r"\bhow long\b|\bduration\b|\bfor how many (?:days|weeks|months)\b|\bhow many (?:days|weeks|months|hours)\b|\bwithin how\b", _I),
-    "threshold": re.compile(r"\bthreshold\b|\bcut[- ]?off\b|\btarget\b|\bgoal\b|\babove what\b|\bbelow what\b|\bwhat (?:level|value|reading|score|bmi|blood pressure)\b|\bmm\s*hg\b|\bhow high\b|\bhow low\b|\bwhat percent", _I),
+    "threshold": re.compile(r"\bthreshold\b|\bcut[- ]?off\b|\btarget\b|\bgoal\b|\babove what\b|\bbelow what\b|\bwhat (?:level|value|reading|score|bmi|blood pressure)\b|\b(?:what|which)\b[^.?]{0,45}?\b(?:value|level|score|cut[- ]?point)\b|\bmm\s*hg\b|\bhow high\b|\bhow low\b|\bwhat percent", _I),
     "grade": re.compile(r"\bgrade[ds]?\b|\bstrength\b|\bhow strong(?:ly)?\b|\blevel of (?:evidence|recommendation|certainty)\b|\bquality of (?:the )?evidence\b|\bcertainty\b|\bletter grade\b|\bhow confident\b", _I),
     "population": re.compile(r"\bwho should\b|\bwhich (?:patients|adults|women|men|children|people|persons|groups?|populations?)\b|\bwhom\b|\beligib\w*\b|\bin which (?:patients|groups?)\b|\bwhat (?:population|patients|group)\b", _I),
     "yes_no": re.compile(r"^(?:[^?]*[.!]\s+)?(?:is|are|does|do|should|can|could|would|will|has|have|was|were|must)\b", _I),
@@ -116,7 +116,7 @@ _MEASURES: dict[str, str] = {
     "concentration": r"concentrations?", "titer": r"titers?|titres?",
 }
 _ASK_UNIT = {u: re.compile(rf"(?:\bin|\bhow many|\bwhat|\bwhich|\bmany|\bnumber of|\d)\s*[^.?]{{0,40}}?(?<![\w/])(?:{rx})(?![\w/])", _I) for u, rx in _UNIT_WORDS.items()}
-_ASK_MEASURE = {m: re.compile(rf"\b(?:what|which|above what|below what)\b[^.?]{{0,30}}\b(?:{rx})\b", _I) for m, rx in _MEASURES.items()}
+_ASK_MEASURE = {m: re.compile(rf"\b(?:what|which|above what|below what)\b[^.?]{{0,45}}\b(?:{rx})\b", _I) for m, rx in _MEASURES.items()}
 UNIT_WITH_NUMBER = {u: re.compile(rf"\d\s*(?:(?:-|–|to)\s*\d[\d.,]*\s*)?(?:{rx})(?![\w])", _I) for u, rx in _UNIT_WORDS.items()} | {
     m: re.compile(rf"\b(?:{rx})\b\W+(?:\w+\W+){{0,5}}?\d|\d[\d.,]*\s*(?:%\s*)?(?:\w+\s+){{0,3}}(?:{rx})\b", _I) for m, rx in _MEASURES.items()
 }
