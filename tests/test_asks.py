@@ -133,10 +133,16 @@ def test_a_value_must_be_given_in_a_sentence_naming_the_subject(demo_index):
     assert sig("Should adults with rectal bleeding have a screening test?") == 0.0  # no value asked
     # a number in the asked unit: "3,500 to 5,000 mg of dietary potassium"; the emergency sentence gives mm Hg only
     unit = lambda q: document_signals(idx, q, "demo-htn-2026")["subject_unit_absent"]  # noqa: E731
+    sig_htn = lambda q: document_signals(idx, q, "demo-htn-2026")["subject_value_absent"]  # noqa: E731
     assert unit("How many mg of potassium should adults aim for each day?") == 0.0
     assert unit("How many mg of medicine should be given in a hypertensive emergency?") == 1.0
     assert unit("How many mm Hg above target is a hypertensive emergency?") == 0.0
     assert unit("Should adults with a hypertensive emergency go to hospital?") == 0.0  # no unit asked
+    # the two rarest asked words together: potassium has its dose, but not in a sentence about emergencies
+    both = lambda q: document_signals(idx, q, "demo-htn-2026")["subjects_value_absent"]  # noqa: E731
+    assert both("How many mg of potassium should adults aim for each day?") == 0.0
+    assert both("How many mg of potassium should be given in a hypertensive emergency?") == 1.0
+    assert sig_htn("How many mg of potassium should be given in a hypertensive emergency?") == 0.0
 
 
 def test_a_concentration_is_not_a_dose():

@@ -124,7 +124,7 @@ def ref_doc_terms(idx, doc_id):
 def ref_document_signals(idx, question, doc_id):
     if not doc_id:
         return {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0, "ask_action_absent": 1.0,
-                "subject_value_absent": 1.0, "subject_unit_absent": 1.0}
+                "subject_value_absent": 1.0, "subject_unit_absent": 1.0, "subjects_value_absent": 1.0}
     bm = idx.bm25
     ask = ask_part(question)
     framing = set()
@@ -144,33 +144,32 @@ def ref_document_signals(idx, question, doc_id):
         "ask_num_absent": (len(q_nums - nums) / len(q_nums)) if q_nums else 0.0,
         "ask_unit_absent": (sum(not any(UNIT_WITH_NUMBER[u].search(t) for t in texts) for u in units) / len(units)) if units else 0.0,
         "ask_action_absent": (sum(not any(ACTION_MENTION[a].search(t) for t in texts) for a in actions) / len(actions)) if actions else 0.0,
-        "subject_value_absent": ref_subject_value_absent(idx, doc_id, a_idf, terms, asked_kinds(question)),
-        "subject_unit_absent": ref_subject_unit_absent(idx, doc_id, a_idf, terms, units),
+        **ref_subject_signals(idx, doc_id, a_idf, terms, asked_kinds(question), units),
     }
 
 
-def ref_subject_value_absent(idx, doc_id, a_idf, terms, asked):
-    kinds = asked & {"age", "interval", "dose", "duration", "threshold", "number"}
-    if not kinds:
-        return 0.0
-    return ref_subject_absent(idx, doc_id, a_idf, terms, lambda x: "number" in sentence_items(x) and item_match(kinds, sentence_items(x)))
-
-
-def ref_subject_unit_absent(idx, doc_id, a_idf, terms, units):
-    if not units:
-        return 0.0
-    return ref_subject_absent(idx, doc_id, a_idf, terms, lambda x: any(UNIT_WITH_NUMBER[u].search(x) for u in units))
-
-
-def ref_subject_absent(idx, doc_id, a_idf, terms, holds):
+def ref_subject_signals(idx, doc_id, a_idf, terms, asked, units):
     """Every sentence of the document tokenized, no posting lists, no cache."""
+    kinds = asked & {"age", "interval", "dose", "duration", "threshold", "number"}
+    out = {"subject_value_absent": 0.0, "subject_unit_absent": 0.0, "subjects_value_absent": 0.0}
+    if not kinds and not units:
+        return out
     sents = [c.text[s.start : s.end] for c in idx.chunks if c.citable and c.doc_id == doc_id for s in c.sentences]
     sent_terms = [frozenset(idx.bm25.terms(t)) for t in sents]
-    for t in sorted((t for t in a_idf if t in terms), key=lambda t: (-a_idf[t], t)):
-        holding = [x for x, st in zip(sents, sent_terms, strict=True) if t in st]
-        if holding:
-            return 0.0 if any(holds(x) for x in holding) else 1.0
-    return 1.0
+    used = [t for t in sorted((t for t in a_idf if t in terms), key=lambda t: (-a_idf[t], t)) if any(t in st for st in sent_terms)]
+    subj = used[:2]
+
+    def says(words, holds):
+        return any(all(w in st for w in words) and holds(x) for x, st in zip(sents, sent_terms, strict=True))
+
+    value = lambda x: "number" in sentence_items(x) and item_match(kinds, sentence_items(x))  # noqa: E731
+    if kinds:
+        out["subject_value_absent"] = 0.0 if subj and says(subj[:1], value) else 1.0
+        if len(subj) == 2:
+            out["subjects_value_absent"] = 0.0 if says(subj, value) else 1.0
+    if units:
+        out["subject_unit_absent"] = 0.0 if subj and says(subj[:1], lambda x: any(UNIT_WITH_NUMBER[u].search(x) for u in units)) else 1.0
+    return out
 
 
 def ref_passage_signals(idx, res, question, rrf_k):

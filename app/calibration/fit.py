@@ -16,7 +16,7 @@ GATE_FEATURES = [
     "s_best", "s_second", "best_item_match", "top3_item_match", "best_idf_cov_ctx", "max_idf_cov", "best_sim",
     "doc_margin", "dense_top", "agreement", "idf_coverage", "missing_idf", "title_coverage", "open_question",
     "log_q_terms", "ask_cov_doc", "ask_missing_doc", "ask_num_absent", "best_ask_cov", "top3_ask_cov", "ask_unit_absent",
-    "ask_action_absent", "subject_value_absent", "subject_unit_absent",
+    "ask_action_absent", "subject_value_absent", "subject_unit_absent", "subjects_value_absent",
 ]
 
 

@@ -33,6 +33,7 @@ from app.query.asks import (
     sentence_items,
 )
 from app.query.retrieve import RetrievalResult
+from app.query.subjects import NO_SUBJECT, subject_signals
 from ingest.store import LoadedIndex
 
 SENTENCE_FEATURES = [
@@ -184,14 +185,13 @@ class _DocTerm:
         """Whether some chunk of the document names ``action`` in any of its words (asks.ACTION_MENTION)."""
         return self._any_chunk("action:" + action, ACTION_MENTION[action])
 
-    def said_with(self, term: str, name: str, holds: Callable[[str], bool]) -> bool | None:
-        """Whether a sentence of the document that holds ``term`` also ``holds`` what is asked (``name`` keys the
-        cache: a value of an asked kind, a number in an asked unit); None when no sentence holds the term (only the
-        title or a heading does)."""
-        key = (cache_key(self.idx), self.doc_id, term, name)
+    def said_with(self, terms: tuple[str, ...], name: str, holds: Callable[[str], bool]) -> bool | None:
+        """Whether a sentence of the document that holds all ``terms`` also ``holds`` what is asked (``name`` keys
+        the cache); None when no sentence holds them all (only the title or a heading does). See app/query/subjects.py."""
+        key = (cache_key(self.idx), self.doc_id, terms, name)
         hit = _UNIT_HITS.get(key)
         if hit is None:
-            hit = _said_with(self.idx, self._rows_with(term), term, holds)
+            hit = _said_with(self.idx, self._rows_with(terms[0]), terms, holds)
             _UNIT_HITS.put(key, hit)
         return None if hit == -1 else bool(hit)
 
@@ -210,14 +210,15 @@ class _DocTerm:
         return bool(hit)
 
 
-def _said_with(idx: LoadedIndex, rows: list[int], term: str, holds: Callable[[str], bool]) -> int:
-    """1: some sentence holding ``term`` holds it; 0: none does; -1: no sentence holds the term."""
+def _said_with(idx: LoadedIndex, rows: list[int], terms: tuple[str, ...], holds: Callable[[str], bool]) -> int:
+    """1: some sentence holding all ``terms`` holds it; 0: such sentences exist, none holds it; -1: none exists."""
     found = -1
     for r in rows:
         ch = idx.chunks[r]
         for x in ch.sentences:
             text = ch.text[x.start : x.end]
-            if term in idx.bm25.terms(text):
+            have = idx.bm25.terms(text)
+            if all(t in have for t in terms):
                 if holds(text):
                     return 1
                 found = 0
@@ -375,46 +376,14 @@ def document_signals(idx: LoadedIndex, question: str, doc_id: str, qt: QuestionT
         "ask_unit_absent": (sum(not doc.has_value_in(u) for u in qt.ask_units) / len(qt.ask_units)) if qt.ask_units else 0.0,
         # the question asks when or how to do something (stop, start, titrate, taper, switch, refer) the document never names
         "ask_action_absent": (sum(not doc.mentions(a) for a in qt.ask_actions) / len(qt.ask_actions)) if qt.ask_actions else 0.0,
-        # the question asks a value (a dose, an age, an interval …) or a number in a unit ("in mg", "what score") about
-        # its subject — its rarest asked word the document uses in a sentence — and no sentence naming the subject gives one
-        "subject_value_absent": _subject_value_absent(doc, a_idf, present, qt.asked),
-        "subject_unit_absent": _subject_unit_absent(doc, a_idf, present, qt.ask_units),
+        # the question asks a value (a dose, an age …) or a number in a unit about its subject, and no sentence naming
+        # the subject gives one (app/query/subjects.py)
+        **subject_signals(doc, a_idf, present, qt.asked, qt.ask_units, ITEMS.get),
     }
 
 
-SUBJECT_KINDS = frozenset({"age", "interval", "dose", "duration", "threshold", "number"})
-
-
-def _subject_value_absent(doc: _DocTerm, a_idf: dict[str, float], present: dict[str, bool], asked: frozenset[str]) -> float:
-    kinds = asked & SUBJECT_KINDS
-    if not kinds:
-        return 0.0
-
-    def value(text: str) -> bool:  # a value, not the word "dose"
-        items = ITEMS.get(text)
-        return "number" in items and bool(item_match(kinds, items))
-
-    return _subject_absent(doc, a_idf, present, "value:" + ",".join(sorted(kinds)), value)
-
-
-def _subject_unit_absent(doc: _DocTerm, a_idf: dict[str, float], present: dict[str, bool], units: frozenset[str]) -> float:
-    if not units:
-        return 0.0
-    return _subject_absent(doc, a_idf, present, "unit:" + ",".join(sorted(units)), lambda text: any(UNIT_WITH_NUMBER[u].search(text) for u in units))
-
-
-def _subject_absent(doc: _DocTerm, a_idf: dict[str, float], present: dict[str, bool], name: str, holds: Callable[[str], bool]) -> float:
-    """1.0 unless a sentence naming the question's subject holds what is asked (0.0); the subject is the rarest asked
-    word some sentence of the document uses (none: 1.0, the document says nothing about anything asked)."""
-    for t in sorted((t for t in a_idf if present[t]), key=lambda t: (-a_idf[t], t)):
-        found = doc.said_with(t, name, holds)
-        if found is not None:
-            return 0.0 if found else 1.0
-    return 1.0
-
-
 NO_DOCUMENT = {"ask_cov_doc": 0.0, "ask_missing_doc": 1.0, "ask_num_absent": 1.0, "ask_unit_absent": 1.0, "ask_action_absent": 1.0,
-               "subject_value_absent": 1.0, "subject_unit_absent": 1.0}
+               **NO_SUBJECT}
 
 
 def score_sentences(X: np.ndarray, model: LinearModel | None) -> np.ndarray:
