@@ -238,14 +238,23 @@ class RequestScreen:
         norm = [deobfuscate(q) for q in questions]
         # float64 from here on: thresholds are compared exactly (NumPy would compare a float32 score in float32).
         members = [_sigmoid((features(norm, vecs) @ self.coef).astype(np.float64) + self.intercept)]
-        members += [m.proba(norm) for m in self.ngram_models]
-        whole = np.mean(members, axis=0)
         if not self.ngram_models:
+            return members[0]
+        owner, pieces = self._pieces(questions, norm)
+        # one pass of each wording view over the whole texts and their sentences (each row is scored on its own)
+        probs = [m.proba(list(norm) + pieces) for m in self.ngram_models]
+        members += [p[: len(norm)] for p in probs]
+        whole = np.mean(members, axis=0)
+        if not pieces:
             return whole
-        return np.maximum(whole, self._sentence_scores(questions, norm))
+        per_piece = np.mean([p[len(norm) :] for p in probs], axis=0)
+        by_sentence = np.zeros(len(questions), np.float64)
+        np.maximum.at(by_sentence, np.asarray(owner), per_piece)
+        return np.maximum(whole, by_sentence)
 
-    def _sentence_scores(self, questions: Sequence[str], norm: Sequence[str]) -> np.ndarray:
-        out = np.zeros(len(questions), np.float64)
+    @staticmethod
+    def _pieces(questions: Sequence[str], norm: Sequence[str]) -> tuple[list[int], list[str]]:
+        """The sentences of every question of several sentences, or whose characters were obfuscated, and whose they are."""
         owner: list[int] = []
         pieces: list[str] = []
         for i, (q, n) in enumerate(zip(questions, norm, strict=True)):
@@ -253,11 +262,7 @@ class RequestScreen:
             if len(sents) > 1 or n != q:
                 owner += [i] * len(sents)
                 pieces += sents
-        if not pieces:
-            return out
-        per_piece = np.mean([m.proba(pieces) for m in self.ngram_models], axis=0)
-        np.maximum.at(out, np.asarray(owner), per_piece)
-        return out
+        return owner, pieces
 
     def categories(self, questions: Sequence[str], vecs: np.ndarray) -> list[str]:
         logits = features([deobfuscate(q) for q in questions], self._vecs(questions, vecs)) @ self.cat_coef.T + self.cat_intercept
