@@ -131,6 +131,9 @@ def test_a_value_must_be_given_in_a_sentence_naming_the_subject(demo_index):
     assert sig("What dose of sedation is used for a screening colonoscopy?") == 1.0
     assert sig("How many milligrams of tenofovir are used for sedation?") == 1.0  # the rarest word no sentence names: the next
     assert sig("Should adults with rectal bleeding have a screening test?") == 0.0  # no value asked
+    # two asked kinds need one sentence giving both: colonoscopy has its interval ("Every 10 years"), no age beside it
+    assert sig("How often should a colonoscopy be repeated?") == 0.0
+    assert sig("At what age, and how often, should a colonoscopy be repeated?") == 1.0
     # a number in the asked unit: "3,500 to 5,000 mg of dietary potassium"; the emergency sentence gives mm Hg only
     unit = lambda q: document_signals(idx, q, "demo-htn-2026")["subject_unit_absent"]  # noqa: E731
     sig_htn = lambda q: document_signals(idx, q, "demo-htn-2026")["subject_value_absent"]  # noqa: E731

@@ -162,7 +162,8 @@ def ref_subject_signals(idx, doc_id, a_idf, terms, asked, units):
     def says(words, holds):
         return any(all(w in st for w in words) and holds(x) for x, st in zip(sents, sent_terms, strict=True))
 
-    value = lambda x: "number" in sentence_items(x) and item_match(kinds, sentence_items(x))  # noqa: E731
+    specific = kinds - {"number"}
+    value = lambda x: "number" in sentence_items(x) and (specific <= sentence_items(x) if specific else item_match(kinds, sentence_items(x)))  # noqa: E731
     if kinds:
         out["subject_value_absent"] = 0.0 if subj and says(subj[:1], value) else 1.0
         if len(subj) == 2:

@@ -9,8 +9,8 @@ value of the asked kind can.
 The subject is the question's rarest asked words that some sentence of the document uses (IDF order). Three
 document signals, each 1.0 when the document does *not* say it:
 
-- ``subject_value_absent``: no sentence naming the first subject gives a value of an asked kind (a number and
-  the kind's item: an age, an interval, a dose …; the word "dose" alone is not a value);
+- ``subject_value_absent``: no sentence naming the first subject gives a value of the asked kinds (a number and
+  the item of every asked kind: an age, an interval, a dose …; the word "dose" alone is not a value);
 - ``subject_unit_absent``: no sentence naming it gives a number in an asked unit ("in mg", "what score");
 - ``subjects_value_absent``: no sentence names the *two* first subjects together with such a value (0.0 when
   the document uses fewer than two asked words).
@@ -59,9 +59,11 @@ def subject_signals(
         return out
     subj = subjects(doc, a_idf, present)
     if kinds:
-        def value(text: str) -> bool:
+        specific = kinds - {"number"}
+
+        def value(text: str) -> bool:  # every asked kind at once: "at what age and interval" needs both
             items = items_of(text)
-            return "number" in items and bool(item_match(kinds, items))
+            return "number" in items and (specific <= items if specific else bool(item_match(kinds, items)))
 
         name = "value:" + ",".join(sorted(kinds))
         out["subject_value_absent"] = 0.0 if subj and doc.said_with(tuple(subj[:1]), name, value) else 1.0
