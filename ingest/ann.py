@@ -129,7 +129,7 @@ def ann_search(
             mask = np.zeros(n, dtype=bool)
             mask[allowed] = True
             bits = np.packbits(mask, bitorder="little")
-            sel = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(bits))  # type: ignore[call-arg]
+            sel = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(bits))  # type: ignore[call-arg, arg-type]
             sims, ids = index.search(q, k, params=sel)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), sims[0][keep]
