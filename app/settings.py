@@ -36,6 +36,10 @@ class RetrievalSettings(_Section):
     near_duplicate_threshold: float = Field(
         0.97, ge=0.5, le=1.0, description="Cosine above which a lower-ranked passage is dropped as a near-duplicate."
     )
+    recommended_chunks: int = Field(
+        2, ge=0, le=10,
+        description="Also quote the top guideline's best passages under its recommendations heading that ranked below top_k (app/query/recommended.py).",
+    )
     query_cache_size: int = Field(2048, ge=0, le=1_000_000, description="LRU size of the query-embedding cache.")
 
 

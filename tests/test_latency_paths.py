@@ -88,7 +88,7 @@ def ref_sentence_table(idx, question, res, pool):
     a_idf = {t: bm.idf(t) for t in set(bm.terms(ask_part(question)))}
     a_total = sum(a_idf.values())
     asked = asked_kinds(question)
-    by_row = {c.row: (r, c) for r, c in enumerate(res.candidates)}
+    by_row = {c.row: (r, c) for r, c in enumerate(res.candidates + res.recommended)}
     X = np.zeros((len(pool), len(SENTENCE_FEATURES)), dtype=np.float64)
     for i, p in enumerate(pool):
         ch = idx.chunks[p.row]
@@ -218,7 +218,8 @@ def ref_decide(gate, idx, question, qvec, res, pool):
     conflict, wide, wide_scores = None, [], None
     a = s.answer
     if pool and s.abstain.conflict_check:
-        wide = ref_candidate_sentences(idx, res.candidates, a.candidate_chunks * 2, qvec)
+        quoted = res.candidates[: a.candidate_chunks * 2] + res.recommended  # the top guideline's recommendations last
+        wide = ref_candidate_sentences(idx, quoted, len(quoted), qvec)
         scored = model is not None and model.sentence is not None
         if scored:
             _, wide_scores, _ = ref_question_signals(idx, question, res, wide, s.retrieval.rrf_k, model.sentence)

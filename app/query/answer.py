@@ -143,13 +143,10 @@ class _QuotableCache:
 QUOTABLE = _QuotableCache()
 
 
-def candidate_sentences(index: LoadedIndex, cands: list[Candidate], n_chunks: int, qvec: np.ndarray) -> list[Picked]:
+def candidate_sentences(index: LoadedIndex, cands: list[Candidate], qvec: np.ndarray) -> list[Picked]:
+    """The quotable sentences of ``cands`` (each passage's rank is its place in that list), with their similarity."""
     out: list[Picked] = []
-    taken = 0
     for rank, c in enumerate(cands):
-        if taken >= n_chunks:
-            break
-        taken += 1
         block = index.sentence_block(c.row)
         if block.shape[0] == 0:
             continue

@@ -111,7 +111,7 @@ class Gate:
         n = self.settings.answer.candidate_chunks
         if len(res.candidates) <= n:
             return list(pool)
-        return candidate_sentences(idx, res.candidates, n * 2, qvec)
+        return candidate_sentences(idx, res.quoted(n * 2), qvec)
 
     def _compared_conflict(
         self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, superseded: dict[str, str], per_group: int = 3,
@@ -121,11 +121,11 @@ class Gate:
         sentence_model = self.model.sentence if self.model else None
         views: list[SentenceView] = []
         for g, group in enumerate(res.compared):
-            sents = candidate_sentences(idx, group, len(group), qvec)
+            sents = candidate_sentences(idx, group, qvec)
             if not sents:
                 continue
             if sentence_model is not None:
-                sub = replace(res, candidates=group, compared=[])
+                sub = replace(res, candidates=group, compared=[], recommended=[])
                 rel = score_sentences(sentence_table(idx, question, sub, sents), sentence_model).tolist()
             else:
                 rel = [p.sim for p in sents]

@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from app.query.named import Names, asked_names, docs_named, named_groups
+from app.query.recommended import recommended_rows
 from app.query.schemas import QueryFilters
 from ingest.store import LoadedIndex
 
@@ -59,10 +60,18 @@ class RetrievalResult:
     # A question comparing named guidelines ("CDC 2016 vs 2022"): each named guideline's own best passages,
     # so that the conflict check sees both even when one ranks below the other's passages overall.
     compared: list[list[Candidate]] = field(default_factory=list)
+    # The best guideline's passages under its recommendations heading that ranked below the ``k`` candidates
+    # (app/query/recommended.py): quoted with the first passages, never returned as an abstention's citations.
+    recommended: list[Candidate] = field(default_factory=list)
+
+    def quoted(self, n: int) -> list[Candidate]:
+        """The passages whose sentences may be quoted: the first ``n`` candidates, then the recommended ones."""
+        return self.candidates[:n] + self.recommended
 
     def by_row(self) -> dict[int, Candidate]:
         """Every candidate of this result by row: the ranked ones, then the compared guidelines' own."""
         out = {c.row: c for group in self.compared for c in group}
+        out.update({c.row: c for c in self.recommended})
         out.update({c.row: c for c in self.candidates})
         return out
 
@@ -143,10 +152,11 @@ def citable_mask(index: LoadedIndex) -> np.ndarray:
 class HybridRetriever:
     def __init__(
         self, dense_k: int = 50, bm25_k: int = 50, rrf_k: int = 60, mode: str = "hybrid", near_dup: float = 0.97,
-        bm25_weight: float = 1.0,
+        bm25_weight: float = 1.0, recommended: int = 0,
     ) -> None:
         self.dense_k, self.bm25_k, self.rrf_k, self.mode, self.near_dup = dense_k, bm25_k, rrf_k, mode, near_dup
         self.bm25_weight = bm25_weight  # weighted RRF: a BM25 rank counts this much of a dense rank
+        self.recommended = recommended  # how many of the top guideline's recommendation passages to add below the cut
 
     def dense(self, index: LoadedIndex, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         # Flat, HNSW or IVF as the manifest says; metadata filters stay exact (ingest.ann).
@@ -213,8 +223,14 @@ class HybridRetriever:
             if c.dense_sim is None:
                 c.dense_sim = float(index.vectors[c.row] @ qvec)
         kept = self._dedup(index, ordered, k)
+        by_row = {c.row: c for c in ordered}
+        rec = [by_row[r] for r in recommended_rows(index.chunks, [c.row for c in kept], (c.row for c in ordered), self.recommended)]
+        for c in rec:
+            if c.dense_sim is None:
+                c.dense_sim = float(index.vectors[c.row] @ qvec)
         return RetrievalResult(
             candidates=kept,
+            recommended=rec,
             dense_top_sim=float(d_sims[0]) if len(d_sims) else (max((c.dense_sim or 0.0) for c in kept) if kept else 0.0),
             bm25_top_score=float(b_scores[0]) if len(b_scores) else 0.0,
             n_query_terms=len(index.bm25.tokenize_query(question)),

@@ -154,7 +154,7 @@ class QueryService:
         self.fallback = ExtractiveGenerator(settings.answer)  # when a model server fails
         self.verifier = Verifier(checker)
         r = settings.retrieval
-        self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight)
+        self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight, r.recommended_chunks)
         self.cache = _LRU(r.query_cache_size)
 
     @classmethod
@@ -254,8 +254,9 @@ class QueryService:
 
     def _generation_input(self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult) -> GenerationInput:
         n_chunks = self.settings.answer.candidate_chunks
-        passages = [Passage(i + 1, c.row, idx.chunks[c.row], c) for i, c in enumerate(res.candidates[:n_chunks])]
-        pool = candidate_sentences(idx, res.candidates, n_chunks, qvec)
+        quoted = res.quoted(n_chunks)
+        passages = [Passage(i + 1, c.row, idx.chunks[c.row], c) for i, c in enumerate(quoted)]
+        pool = candidate_sentences(idx, quoted, qvec)
         return GenerationInput(question, passages, qvec, idx, pool)
 
     @staticmethod

@@ -1,0 +1,58 @@
+"""The best guideline's own recommendations: passages under its recommendations heading that ranked below the cut.
+
+A long clinician question ("a 58-year-old asks for a vitamin D level at her annual exam … what is the USPSTF
+grade for screening?") matches the discussion around a recommendation better than the short statement itself
+("The USPSTF concludes that the current evidence is insufficient … (I statement)"): retrieval finds the right
+guideline and returns five of its passages, none of them the statement. On the fit split of the clinician set
+the evidence sentence was in the quoted passages for 0.828 of answerable questions; adding the top guideline's
+two best-ranked passages under a recommendations heading raised that to 0.891 (three: 0.897; the guideline's
+next passages whatever their heading: 0.859; passages holding a recommendation or a grade: 0.869).
+See docs/benchmarks.md ("Stop 26").
+
+A recommendations heading is one that *is* the recommendations — "Recommendations", "Major Recommendations",
+"Summary of Recommendations", "2. Recommendations for Average-Risk Women" — not one about them ("Rating Scheme for the
+Strength of the Recommendations", "Description of Methods Used to Formulate the Recommendations").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Protocol
+
+RECOMMENDATIONS_HEADING = re.compile(
+    r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:(?:major|key|main|summary\s+of(?:\s+the)?)\s+)?recommendations?"
+    r"(?:\s+(?:summary|statements?|and\s+evidence)|\s+for\s+.+)?$",
+    re.IGNORECASE,
+)
+
+
+class _Chunk(Protocol):
+    doc_id: str
+    section_path: list[str]
+    citable: bool
+    content_sha: str
+
+
+def under_recommendations(chunk: _Chunk) -> bool:
+    """Whether a heading above the chunk is a recommendations heading (a document's title never is one: it says more)."""
+    return any(RECOMMENDATIONS_HEADING.match(h.strip()) for h in chunk.section_path)
+
+
+def recommended_rows(chunks: list[_Chunk], kept: list[int], ranked: Iterable[int], n: int) -> list[int]:
+    """Up to ``n`` rows, in ``ranked`` order, of the document of ``kept[0]`` under a recommendations heading,
+    citable, and neither in ``kept`` nor the same text as one of them."""
+    if n <= 0 or not kept:
+        return []
+    doc = chunks[kept[0]].doc_id
+    seen = {chunks[r].content_sha for r in kept}
+    out: list[int] = []
+    for r in ranked:
+        ch = chunks[r]
+        if ch.doc_id != doc or not ch.citable or ch.content_sha in seen or not under_recommendations(ch):
+            continue
+        seen.add(ch.content_sha)
+        out.append(r)
+        if len(out) >= n:
+            break
+    return out

@@ -1,0 +1,78 @@
+"""The top guideline's recommendation passages below the cut (app/query/recommended.py): heading rule, and on the
+real demo index (FAISS + BM25, real embeddings) which rows retrieval adds and that their sentences are quoted."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from app.query.answer import candidate_sentences
+from app.query.recommended import RECOMMENDATIONS_HEADING, recommended_rows, under_recommendations
+from app.query.retrieve import HybridRetriever
+from ingest.store import load_version
+
+QUESTION = "For a woman in her late forties, how often should screening mammography be done and what grade does it have?"
+
+
+@pytest.mark.parametrize("heading", ["Recommendations", "Major Recommendations", "Summary of Recommendations and Evidence",
+                                     "Recommendation", "Key Recommendation Statements", "summary of the recommendations",
+                                     "2. Recommendations for Average-Risk Women", "RECOMMENDATIONS"])
+def test_a_heading_that_is_the_recommendations(heading):
+    assert RECOMMENDATIONS_HEADING.match(heading)
+
+
+@pytest.mark.parametrize("heading", ["Rating Scheme for the Strength of the Recommendations", "Recommendations of Others",
+                                     "Description of Methods Used to Formulate the Recommendations", "Recommended Against",
+                                     "Benefits/Harms of Implementing the Guideline Recommendations", "Scope",
+                                     "Breast Cancer Screening: Recommendation of the North Demo Preventive Task Force"])
+def test_a_heading_about_recommendations_is_not_one(heading):
+    assert not RECOMMENDATIONS_HEADING.match(heading)
+
+
+def _chunk(doc, path, sha, citable=True):
+    return SimpleNamespace(doc_id=doc, section_path=path, content_sha=sha, citable=citable)
+
+
+def test_rows_come_from_the_top_document_in_ranked_order_without_repeats():
+    chunks = [
+        _chunk("a", ["A", "Scope"], "s0"),                       # 0: kept, top document
+        _chunk("a", ["A", "Recommendations"], "s1"),             # 1
+        _chunk("b", ["B", "Recommendations"], "s2"),             # 2: another document
+        _chunk("a", ["A", "Recommendations", "Adults"], "s0"),   # 3: the same text as a kept row
+        _chunk("a", ["A", "Rating Scheme for the Strength of the Recommendations"], "s4"),  # 4: about them
+        _chunk("a", ["A", "Major Recommendations"], "s5", citable=False),  # 5: a planted instruction
+        _chunk("a", ["A", "Major Recommendations"], "s6"),       # 6
+        _chunk("a", ["A", "Recommendations"], "s7"),             # 7: beyond n
+    ]
+    assert not under_recommendations(chunks[4])
+    ranked = [0, 2, 6, 3, 4, 5, 1, 7]
+    assert recommended_rows(chunks, [0], ranked, 2) == [6, 1]
+    assert recommended_rows(chunks, [0], ranked, 0) == []
+    assert recommended_rows(chunks, [], ranked, 2) == []
+    assert recommended_rows(chunks, [2], ranked, 3) == []  # b's only recommendation row is kept itself
+
+
+@pytest.fixture(scope="module")
+def loaded(demo_index, embedder):
+    root, _ = demo_index
+    return load_version(root), embedder.embed([QUESTION])[0]
+
+
+def test_retrieval_adds_the_top_guidelines_recommendations_below_the_cut(loaded):
+    idx, q = loaded
+    plain = HybridRetriever(near_dup=1.0).retrieve(idx, q, QUESTION, 1, None)
+    res = HybridRetriever(near_dup=1.0, recommended=2).retrieve(idx, q, QUESTION, 1, None)
+    assert [c.row for c in res.candidates] == [c.row for c in plain.candidates] and plain.recommended == []
+    top = idx.chunks[res.candidates[0].row]
+    deep = HybridRetriever(near_dup=1.0).retrieve(idx, q, QUESTION, 50, None)
+    expected = [c.row for c in deep.candidates[1:] if idx.chunks[c.row].doc_id == top.doc_id and under_recommendations(idx.chunks[c.row])][:2]
+    assert expected, "the demo guideline has recommendation passages below the first"
+    assert [c.row for c in res.recommended] == expected
+    assert all(c.dense_sim is not None for c in res.recommended)
+    # Their sentences are quoted after the first passage's, ranked in that order.
+    quoted = res.quoted(1)
+    pool = candidate_sentences(idx, quoted, q)
+    assert {p.row for p in pool} - {res.candidates[0].row} <= set(expected)
+    assert any(p.row in expected and p.cand_rank >= 1 for p in pool)
+    assert res.by_row().keys() >= set(expected)
