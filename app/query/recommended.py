@@ -17,7 +17,7 @@ Strength of the Recommendations", "Description of Methods Used to Formulate the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 RECOMMENDATIONS_HEADING = re.compile(
@@ -28,10 +28,14 @@ RECOMMENDATIONS_HEADING = re.compile(
 
 
 class _Chunk(Protocol):
-    doc_id: str
-    section_path: list[str]
-    citable: bool
-    content_sha: str
+    @property
+    def doc_id(self) -> str: ...
+    @property
+    def section_path(self) -> Sequence[str]: ...
+    @property
+    def citable(self) -> bool: ...
+    @property
+    def content_sha(self) -> str: ...
 
 
 def under_recommendations(chunk: _Chunk) -> bool:
@@ -39,7 +43,7 @@ def under_recommendations(chunk: _Chunk) -> bool:
     return any(RECOMMENDATIONS_HEADING.match(h.strip()) for h in chunk.section_path)
 
 
-def recommended_rows(chunks: list[_Chunk], kept: list[int], ranked: Iterable[int], n: int) -> list[int]:
+def recommended_rows(chunks: Sequence[_Chunk], kept: list[int], ranked: Iterable[int], n: int) -> list[int]:
     """Up to ``n`` rows, in ``ranked`` order, of the document of ``kept[0]`` under a recommendations heading,
     citable, and neither in ``kept`` nor the same text as one of them."""
     if n <= 0 or not kept:
