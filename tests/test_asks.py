@@ -151,3 +151,26 @@ def test_a_value_must_be_given_in_a_sentence_naming_the_subject(demo_index):
 def test_a_concentration_is_not_a_dose():
     assert "dose" not in asked_kinds("Which non-HDL cholesterol value in mg/dL defines borderline-high in adolescents?")
     assert "dose" in asked_kinds("How many mg of naltrexone should be started?")
+
+
+def test_lazy_items_answer_as_the_eager_set(demo_index):
+    """``Items`` (what the gate uses) searches a pattern only when its kind is looked up; every lookup and every
+    item_match over the demo index's sentences must agree with ``sentence_items``."""
+    from itertools import combinations
+
+    from app.query.asks import ASK_PATTERNS, ITEM_PATTERNS, Items
+    from ingest.store import load_version
+
+    idx = load_version(demo_index[0])
+    texts = [ch.text[s.start : s.end] for ch in idx.chunks for s in ch.sentences]
+    asks = [frozenset(c) for n in (0, 1, 2) for c in combinations(sorted(ASK_PATTERNS), n)]
+    n_items = 0
+    for t in texts:
+        eager = sentence_items(t)
+        n_items += len(eager)
+        for a in asks:
+            assert item_match(a, Items(t)) == item_match(a, eager), (t, a)
+        lazy = Items(t)
+        assert {k for k in ITEM_PATTERNS if k in lazy} == eager
+        assert "not-a-kind" not in lazy
+    assert len(texts) > 300 and n_items > len(texts)  # the sentences hold items of several kinds

@@ -354,7 +354,7 @@ def _doc_membership(idx, questions: list[str]) -> None:
 
 
 def _retrieval_parts(idx, questions: list[str], min_named: int = 0) -> None:
-    """The named documents' rows and BM25's top-k are what app.query.named and a threaded bm25s call give."""
+    """The named documents' rows and BM25's top-k are what app.query.named and a threaded bm25s call give (ties in row order)."""
     from app.query import named
     from app.query.retrieve import _named_rows
 
@@ -369,9 +369,11 @@ def _retrieval_parts(idx, questions: list[str], min_named: int = 0) -> None:
         toks = idx.bm25.tokenize_query(q)
         if toks:
             ids, scores = idx.bm25.search(q, 50)
-            ref = idx.bm25._retriever.retrieve([toks], k=min(50, idx.bm25.n_docs), show_progress=False, n_threads=1)
+            # bm25s's own (threaded) scoring of every row, ranked by score and then row (ties: ingest.bm25.top_positive)
+            ref = idx.bm25._retriever.retrieve([toks], k=idx.bm25.n_docs, show_progress=False, n_threads=1)
             r_ids, r_sc = np.asarray(ref[0][0], dtype=np.int64), np.asarray(ref[1][0], dtype=np.float32)
-            assert np.array_equal(ids, r_ids[r_sc > 0]) and np.array_equal(scores, r_sc[r_sc > 0]), q
+            order = [i for i in np.lexsort((r_ids, -r_sc)).tolist() if r_sc[i] > 0][:50]
+            assert np.array_equal(ids, r_ids[order]) and np.array_equal(scores, r_sc[order]), q
     assert n_named >= min_named
 
 

@@ -48,10 +48,11 @@ def _heading_like(text: str) -> bool:
     return bool(words) and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
 
-def quotable(text: str) -> bool:
+def quotable(text: str, screened: bool = False) -> bool:
     """Sentences worth quoting: real prose — not a stray heading, a form's blanks or options, a table cell, a
-    caption, a pointer to a web page, or a planted instruction."""
-    if len(text) < _MIN_CHARS or not _HAS_LETTER.search(text) or is_instruction_like(text):
+    caption, a pointer to a web page, or a planted instruction. ``screened``: the text is part of a citable chunk,
+    which ingest found free of instruction-like text as a whole (``Chunk.citable``), so it is not searched again."""
+    if len(text) < _MIN_CHARS or not _HAS_LETTER.search(text) or (not screened and is_instruction_like(text)):
         return False
     if _FORM.search(text) or _heading_like(text):
         return False
@@ -120,7 +121,7 @@ class _QuotableCache:
             chunk_sentences = chunk.sentences
         for i, s in enumerate(chunk_sentences):
             text = chunk.text[s.start : s.end]
-            if quotable(text):
+            if quotable(text, screened=chunk.citable):
                 end = s.end
                 nxt = chunk_sentences[i + 1] if i + 1 < len(chunk_sentences) else None
                 if nxt is not None and GRADE_LABEL.match(chunk.text[nxt.start : nxt.end]):

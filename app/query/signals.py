@@ -25,12 +25,12 @@ from app.query.asks import (
     ACTION_MENTION,
     FRAMING_WORDS,
     UNIT_WITH_NUMBER,
+    Items,
     ask_part,
     asked_actions,
     asked_kinds,
     asked_units,
     item_match,
-    sentence_items,
 )
 from app.query.retrieve import RetrievalResult
 from app.query.subjects import NO_SUBJECT, subject_signals
@@ -130,15 +130,15 @@ TERMS = _TermCache()
 
 
 class _ItemCache:
-    """``sentence_items`` of a sentence text (a pure function of the text); bounded."""
+    """The kinds of item a sentence text holds (``asks.Items``: each pattern searched once, when asked); bounded."""
 
     def __init__(self, size: int = 50000) -> None:
         self._d = _Lru(size)
 
-    def get(self, text: str) -> frozenset[str]:
+    def get(self, text: str) -> Items:
         hit = self._d.get(text)
         if hit is None:
-            hit = sentence_items(text)
+            hit = Items(text)
             self._d.put(text, hit)
         return hit
 

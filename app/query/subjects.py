@@ -18,7 +18,7 @@ document signals, each 1.0 when the document does *not* say it:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Protocol
 
 from app.query.asks import UNIT_WITH_NUMBER, item_match
@@ -51,7 +51,7 @@ def subjects(doc: SubjectDocument, a_idf: dict[str, float], present: dict[str, b
 
 def subject_signals(
     doc: SubjectDocument, a_idf: dict[str, float], present: dict[str, bool], asked: frozenset[str], units: frozenset[str],
-    items_of: Callable[[str], frozenset[str]],
+    items_of: Callable[[str], Container[str]],
 ) -> dict[str, float]:
     kinds = asked & SUBJECT_KINDS
     out = dict.fromkeys(SUBJECT_SIGNALS, 0.0)
@@ -63,7 +63,7 @@ def subject_signals(
 
         def value(text: str) -> bool:  # every asked kind at once: "at what age and interval" needs both
             items = items_of(text)
-            return "number" in items and (specific <= items if specific else bool(item_match(kinds, items)))
+            return "number" in items and (all(k in items for k in sorted(specific)) if specific else bool(item_match(kinds, items)))
 
         name = "value:" + ",".join(sorted(kinds))
         out["subject_value_absent"] = 0.0 if subj and doc.said_with(tuple(subj[:1]), name, value) else 1.0
