@@ -36,6 +36,10 @@ class Picked:
 # Not prose: a form's blanks and checkbox options, a table cell in parentheses, a figure caption.
 _FORM = re.compile(r"_{3,}|^\s*(?:yes\s+no|no\s+yes|not applicable)\b|^\s*\([^()]*\)\s*$|\((?:figure|table|box) \w+\)\s*$", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+|www\.\S+")
+# A row of a grade-definitions table ("D | The USPSTF recommends against the service.", "I Statement | The USPSTF
+# concludes …"): what a grade letter means, not the grade given to anything — quoted beside a question it reads as
+# the recommendation itself.
+_GRADE_ROW = re.compile(r"^\s*(?:grade\s+)?(?:[A-D]|I(?:\s+statement)?)\s*\|", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'\-]+")
 
 
@@ -54,7 +58,7 @@ def quotable(text: str, screened: bool = False) -> bool:
     which ingest found free of instruction-like text as a whole (``Chunk.citable``), so it is not searched again."""
     if len(text) < _MIN_CHARS or not _HAS_LETTER.search(text) or (not screened and is_instruction_like(text)):
         return False
-    if _FORM.search(text) or _heading_like(text):
+    if _FORM.search(text) or _GRADE_ROW.match(text) or _heading_like(text):
         return False
     if _URL.search(text) and len(_WORDS.findall(_URL.sub(" ", text))) < 15:
         return False  # "For complete guidance, see: https://…"
