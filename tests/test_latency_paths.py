@@ -34,6 +34,7 @@ from app.query.asks import (
     sentence_items,
 )
 from app.query.conflicts import SentenceView, find_conflict
+from app.query.sections import ABOUT_GUIDELINE_HEADING
 from app.query.service import QueryService
 from app.query.signals import (
     DOC_TERMS,
@@ -110,6 +111,7 @@ def ref_sentence_table(idx, question, res, pool):
             math.log1p(len(p.text.split())),
             float(p.sent_idx == 0),
             float(p.text.rstrip()[-1:] not in ".!?:)" or p.text[:1].islower()),
+            float(any(ABOUT_GUIDELINE_HEADING.match(h.strip()) for h in ch.section_path)),
         )
     return X
 

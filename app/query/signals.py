@@ -33,12 +33,13 @@ from app.query.asks import (
     item_match,
 )
 from app.query.retrieve import RetrievalResult
+from app.query.sections import about_guideline
 from app.query.subjects import NO_SUBJECT, subject_signals
 from ingest.store import LoadedIndex
 
 SENTENCE_FEATURES = [
     "sim", "chunk_sim", "rank_recip", "idf_cov", "idf_cov_ctx", "ask_cov", "item_match", "has_recommend", "has_grade",
-    "log_words", "first_in_chunk", "fragment",
+    "log_words", "first_in_chunk", "fragment", "about_guideline",
 ]
 _NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
 
@@ -327,6 +328,7 @@ def sentence_table(
             math.log1p(len(p.text.split())),
             float(p.sent_idx == 0),
             float(p.text.rstrip()[-1:] not in ".!?:)" or p.text[:1].islower()),
+            float(about_guideline(idx.chunks[p.row].section_path)),
         )
     return X
 
