@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.query.retrieve import Candidate
+from app.query.sections import about_guideline
 from ingest.injection import is_instruction_like
 from ingest.store import LoadedIndex
 
@@ -31,6 +32,7 @@ class Picked:
     text: str
     sim: float
     score: float | None = None  # log-odds that this sentence holds the answer (the gate's sentence scorer)
+    about_guideline: bool = False  # under a section describing the guideline itself: read by the gate, never quoted
 
 
 # Not prose: a form's blanks and checkbox options, a table cell in parentheses, a figure caption.
@@ -159,8 +161,9 @@ def candidate_sentences(index: LoadedIndex, cands: list[Candidate], qvec: np.nda
         if not sents:
             continue
         sims = block @ qvec
+        about = about_guideline(index.chunks[c.row].section_path)
         for i, start, end, text, prior in sents:
-            out.append(Picked(rank, c.row, i, start, end, text, float(sims[i]) + prior))
+            out.append(Picked(rank, c.row, i, start, end, text, float(sims[i]) + prior, about_guideline=about))
     return out
 
 
@@ -172,6 +175,7 @@ def mmr_select(
     min_sim: float,
     rel_floor: float,
 ) -> list[Picked]:
+    pool = [p for p in pool if not p.about_guideline]
     if not pool:
         return []
     best = max(p.sim for p in pool)
@@ -201,7 +205,7 @@ def _word_set(text: str) -> set[str]:
 def select_by_score(index: LoadedIndex, pool: list[Picked], k: int, margin: float, floor: float) -> list[Picked]:
     """The best-scored sentence, then up to k-1 more within ``margin`` log-odds of it and above ``floor``,
     skipping near-repeats; in reading order (passage by passage, sentences in document order)."""
-    scored = sorted((p for p in pool if p.score is not None), key=lambda p: -(p.score or 0.0))
+    scored = sorted((p for p in pool if p.score is not None and not p.about_guideline), key=lambda p: -(p.score or 0.0))
     if not scored:
         return []
     best = scored[0].score or 0.0

@@ -1,10 +1,11 @@
-"""Sections that describe the guideline rather than say what to do: its scope and objectives, the key questions its
-evidence review asked, how many studies it drew on, its methods, who wrote and funded it, where to get it.
+"""Sections that describe the guideline rather than say what to do: its objectives and intended users, the key questions
+its evidence review asked, how many studies it drew on, its methods, who wrote and funded it, where to get it.
 
 A sentence there can match a clinician's words closely — a key question *is* a question ("Key Question 5: What are
 the harms of treating amblyopia …"), an objective restates the topic ("To update the 2011 USPSTF recommendation on
 screening for amblyopia …") — and answer nothing. None of the 480 evidence sentences of the clinician set lies under
-such a heading. The sentence scorer reads it as a feature (``about_guideline``) and learns its weight.
+such a heading. The gate reads these sentences (that a guideline's key questions name the topic is evidence that it covers
+it) and the sentence scorer has them as a feature (``about_guideline``), but the extractive answer never quotes one.
 
 The headings are the National Guideline Clearinghouse summary's fields (every ``ngc-*`` document of the corpus uses
 them); a CDC report's "Clinical Practice Guideline Development Methods > Recommendation Development" holds
@@ -18,7 +19,7 @@ import re
 from collections.abc import Sequence
 
 ABOUT_GUIDELINE_HEADING = re.compile(
-    r"^(?:methodology|scope|guideline objective\(s\)|major outcomes considered|number of source documents|"
+    r"^(?:methodology|guideline objective\(s\)|intended users|clinical specialty|guideline category|major outcomes considered|number of source documents|"
     r"identifying information and availability|(?:ngc )?disclaimer|ngc status|guideline status|bibliographic source\(s\)|"
     r"financial disclosures/conflicts of interest|source\(s\) of funding|composition of group that authored the guideline|"
     r"guideline developer\(s\)|guideline developer comment|availability of companion documents|patient resources|"
