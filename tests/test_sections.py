@@ -15,6 +15,8 @@ from app.query.signals import SENTENCE_FEATURES
     ["Screening for dyslipidemia", "Major Outcomes Considered", "Screening Key Questions"],
     ["Title", "Identifying Information and Availability", "Source(s) of Funding"],
     ["Title", "Disclaimer"],
+    ["Screening for syphilis", "Major Recommendations", "Response to Public Comment"],
+    ["Screening for obesity", "Other Considerations", "Useful Resources"],
 ])
 def test_a_section_about_the_guideline(path):
     assert about_guideline(path)

@@ -1,5 +1,6 @@
 """Sections that describe the guideline rather than say what to do: its objectives and intended users, the key questions
-its evidence review asked, how many studies it drew on, its methods, who wrote and funded it, where to get it.
+its evidence review asked, how many studies it drew on, its methods, how it answered public comment on its draft, who
+wrote and funded it, where to get it and related resources.
 
 A sentence there can match a clinician's words closely — a key question *is* a question ("Key Question 5: What are
 the harms of treating amblyopia …"), an objective restates the topic ("To update the 2011 USPSTF recommendation on
@@ -23,7 +24,8 @@ ABOUT_GUIDELINE_HEADING = re.compile(
     r"identifying information and availability|(?:ngc )?disclaimer|ngc status|guideline status|bibliographic source\(s\)|"
     r"financial disclosures/conflicts of interest|source\(s\) of funding|composition of group that authored the guideline|"
     r"guideline developer\(s\)|guideline developer comment|availability of companion documents|patient resources|"
-    r"copyright statement|date released|(?:\w+\s+)?key questions?)$",
+    r"copyright statement|date released|(?:\w+\s+)?key questions?|useful resources|other resources|"
+    r"responses? to public comments?)$",
     re.IGNORECASE,
 )
 
