@@ -36,15 +36,8 @@ from app.query.asks import (
 from app.query.conflicts import SentenceView, find_conflict
 from app.query.sections import ABOUT_GUIDELINE_HEADING
 from app.query.service import QueryService
-from app.query.signals import (
-    DOC_TERMS,
-    ITEMS,
-    SENTENCE_FEATURES,
-    TERMS,
-    cache_key,
-    score_sentences,
-    summarize,
-)
+from app.query.signals import SENTENCE_FEATURES, score_sentences, summarize
+from app.query.termcache import DOC_TERMS, ITEMS, TERMS, cache_key
 from app.query.versions import superseded_map
 from app.settings import Settings
 

@@ -113,7 +113,7 @@ class _QuotableCache:
         self._lock = threading.Lock()
 
     def get(self, index: LoadedIndex, row: int) -> list[tuple[int, int, int, str, float]]:
-        key = (f"{index.root}@{index.version}", row)  # one loaded index version (as signals.cache_key)
+        key = (f"{index.root}@{index.version}", row)  # one loaded index version (as termcache.cache_key)
         with self._lock:
             hit = self._d.get(key)
             if hit is not None:

@@ -167,7 +167,7 @@ def find_conflict(
 
 def conflict_out(idx: LoadedIndex, k: Conflict, ca: Citation, cb: Citation) -> ConflictOut:
     """The disagreement as the response shows it: each guideline's position, attributed by issuer and year."""
-    from app.query.signals import cache_key  # signals imports this module's neighbours: import late
+    from app.query.termcache import cache_key
     from app.query.versions import superseded_map
 
     docs = idx.manifest["documents"]

@@ -16,7 +16,8 @@ from app.query.abstain import AbstainModel, Signals
 from app.query.answer import Picked, candidate_sentences
 from app.query.conflicts import Conflict, SentenceView, find_conflict
 from app.query.retrieve import RetrievalResult
-from app.query.signals import cache_key, question_signals, question_terms, score_sentences, sentence_table
+from app.query.signals import question_signals, question_terms, score_sentences, sentence_table
+from app.query.termcache import cache_key
 from app.query.versions import superseded_map
 from app.settings import Settings
 from ingest.store import LoadedIndex

@@ -38,7 +38,7 @@ from app.query.schemas import (
     Timings,
 )
 from app.query.screen import Screen
-from app.query.signals import cache_key
+from app.query.termcache import cache_key
 from app.query.verify import SupportChecker, Verifier
 from app.query.versions import superseded_map
 from app.settings import Settings

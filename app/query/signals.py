@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +18,7 @@ import numpy as np
 from app.query.abstain import LinearModel, Signals
 from app.query.answer import Picked
 from app.query.asks import (
-    ACTION_MENTION,
     FRAMING_WORDS,
-    UNIT_WITH_NUMBER,
-    Items,
     ask_part,
     asked_actions,
     asked_kinds,
@@ -35,241 +28,15 @@ from app.query.asks import (
 from app.query.retrieve import RetrievalResult
 from app.query.sections import about_guideline
 from app.query.subjects import NO_SUBJECT, subject_signals
+from app.query.termcache import DOC_TERMS, ITEMS, NUMBER, TERMS
 from ingest.store import LoadedIndex
 
 SENTENCE_FEATURES = [
     "sim", "chunk_sim", "rank_recip", "idf_cov", "idf_cov_ctx", "ask_cov", "item_match", "has_recommend", "has_grade",
     "log_words", "first_in_chunk", "fragment", "about_guideline",
 ]
-_NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
 
 
-def cache_key(idx: LoadedIndex) -> str:
-    """One loaded index version: two indexes can publish versions of the same name."""
-    return f"{idx.root}@{idx.version}"
-
-
-class _Lru:
-    """A bounded, thread-safe least-recently-used map."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._d: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            hit = self._d.get(key)
-            if hit is not None:
-                self._d.move_to_end(key)
-            return hit
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._d[key] = value
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._d.clear()
-
-
-class _TermCache:
-    """Stemmed terms of a chunk's sentences and headings, per (index version, row); bounded.
-
-    ``body`` (the terms of a chunk's text and of its title) and ``numbers`` (in its text) are kept apart:
-    only the top passages and the chunks that confirm a document-level term or number need them.
-    """
-
-    def __init__(self, size: int = 20000) -> None:
-        self.size = size
-        self._d = _Lru(size)
-        self._body = _Lru(size)
-        self._nums = _Lru(size)
-
-    def get(self, idx: LoadedIndex, row: int) -> tuple[list[frozenset[str]], frozenset[str]]:
-        key = (cache_key(idx), row)
-        hit = self._d.get(key)
-        if hit is not None:
-            return hit
-        ch = idx.chunks[row]
-        bm = idx.bm25
-        sents = [frozenset(bm.terms(ch.text[s.start : s.end])) for s in ch.sentences]
-        heads = frozenset(bm.terms(ch.title + " " + " ".join(ch.section_path)))
-        self._d.put(key, (sents, heads))
-        return sents, heads
-
-    def body(self, idx: LoadedIndex, row: int) -> tuple[frozenset[str], frozenset[str]]:
-        """(terms of the chunk's text, terms of its title)."""
-        key = (cache_key(idx), row)
-        hit = self._body.get(key)
-        if hit is not None:
-            return hit
-        ch = idx.chunks[row]
-        bm = idx.bm25
-        out = (frozenset(bm.terms(ch.text)), frozenset(bm.terms(ch.title)))
-        self._body.put(key, out)
-        return out
-
-    def numbers(self, idx: LoadedIndex, row: int) -> frozenset[str]:
-        """The numbers in the chunk's text."""
-        key = (cache_key(idx), row)
-        hit = self._nums.get(key)
-        if hit is None:
-            hit = frozenset(_NUM.findall(idx.chunks[row].text))
-            self._nums.put(key, hit)
-        return hit
-
-    def clear(self) -> None:
-        self._d.clear()
-        self._body.clear()
-        self._nums.clear()
-
-
-TERMS = _TermCache()
-
-
-class _ItemCache:
-    """The kinds of item a sentence text holds (``asks.Items``: each pattern searched once, when asked); bounded."""
-
-    def __init__(self, size: int = 50000) -> None:
-        self._d = _Lru(size)
-
-    def get(self, text: str) -> Items:
-        hit = self._d.get(text)
-        if hit is None:
-            hit = Items(text)
-            self._d.put(text, hit)
-        return hit
-
-    def clear(self) -> None:
-        self._d.clear()
-
-
-ITEMS = _ItemCache()
-
-
-class _DocTerm:
-    """Whether a document (its citable chunks' texts and its title) holds a stemmed term or a number.
-
-    Exactly ``term in terms(" ".join(texts) + " " + title)`` (``nums`` alike) without tokenizing the whole
-    document: BM25 indexed every chunk's text (behind its headings), so its posting list of a term names
-    every chunk whose text may hold it, and only those chunks of the document are tokenized, until one does.
-    """
-
-    def __init__(self, idx: LoadedIndex, doc_id: str, code: int, codes: np.ndarray, rows: list[int], title: frozenset[str]) -> None:
-        self.idx, self.doc_id, self.code, self.codes, self.rows, self.title = idx, doc_id, code, codes, rows, title
-
-    def __contains__(self, term: str) -> bool:
-        if term in self.title:
-            return True
-        if self.code < 0:
-            return False
-        posting = self.idx.bm25.rows_with(term)
-        if not len(posting):
-            return False
-        for r in posting[self.codes[posting] == self.code].tolist():
-            if term in TERMS.body(self.idx, r)[0]:
-                return True
-        return False
-
-    def has_number(self, n: str) -> bool:
-        chunks = self.idx.chunks
-        return any(n in chunks[r].text and n in TERMS.numbers(self.idx, r) for r in self.rows)
-
-    def has_value_in(self, unit: str) -> bool:
-        """Whether some chunk of the document gives a number in ``unit`` (or the measure next to a number)."""
-        return self._any_chunk(unit, UNIT_WITH_NUMBER[unit])
-
-    def mentions(self, action: str) -> bool:
-        """Whether some chunk of the document names ``action`` in any of its words (asks.ACTION_MENTION)."""
-        return self._any_chunk("action:" + action, ACTION_MENTION[action])
-
-    def said_with(self, terms: tuple[str, ...], name: str, holds: Callable[[str], bool]) -> bool | None:
-        """Whether a sentence of the document that holds all ``terms`` also ``holds`` what is asked (``name`` keys
-        the cache); None when no sentence holds them all (only the title or a heading does). See app/query/subjects.py."""
-        key = (cache_key(self.idx), self.doc_id, terms, name)
-        hit = _UNIT_HITS.get(key)
-        if hit is None:
-            hit = _said_with(self.idx, self._rows_with(terms[0]), terms, holds)
-            _UNIT_HITS.put(key, hit)
-        return None if hit == -1 else bool(hit)
-
-    def _rows_with(self, term: str) -> list[int]:
-        if self.code < 0:
-            return []
-        posting = self.idx.bm25.rows_with(term)
-        return posting[self.codes[posting] == self.code].tolist() if len(posting) else []
-
-    def _any_chunk(self, name: str, rx: re.Pattern[str]) -> bool:
-        key = (cache_key(self.idx), self.doc_id, name)
-        hit = _UNIT_HITS.get(key)
-        if hit is None:
-            hit = any(rx.search(self.idx.chunks[r].text) for r in self.rows)
-            _UNIT_HITS.put(key, hit)
-        return bool(hit)
-
-
-def _said_with(idx: LoadedIndex, rows: list[int], terms: tuple[str, ...], holds: Callable[[str], bool]) -> int:
-    """1: some sentence holding all ``terms`` holds it; 0: such sentences exist, none holds it; -1: none exists."""
-    found = -1
-    for r in rows:
-        ch = idx.chunks[r]
-        for x in ch.sentences:
-            text = ch.text[x.start : x.end]
-            have = idx.bm25.terms(text)
-            if all(t in have for t in terms):
-                if holds(text):
-                    return 1
-                found = 0
-    return found
-
-
-_UNIT_HITS = _Lru(20000)  # per (index version, document, unit, action or subject term): whether the document holds it
-
-
-class _DocTerms:
-    """Per index version: each citable chunk's document as a number, each document's citable rows."""
-
-    def __init__(self) -> None:
-        self._v: tuple[str, dict[str, int], np.ndarray, list[list[int]]] | None = None
-        self._titles = _Lru(4096)
-        self._lock = threading.Lock()
-
-    def _version(self, idx: LoadedIndex) -> tuple[str, dict[str, int], np.ndarray, list[list[int]]]:
-        key = cache_key(idx)
-        with self._lock:
-            if self._v is None or self._v[0] != key:
-                ids: dict[str, int] = {}
-                codes = np.full(len(idx.chunks), -1, dtype=np.int64)
-                rows: list[list[int]] = []
-                for i, c in enumerate(idx.chunks):
-                    if c.citable:  # planted instructions never count as what a guideline says
-                        code = ids.setdefault(c.doc_id, len(ids))
-                        if code == len(rows):
-                            rows.append([])
-                        codes[i] = code
-                        rows[code].append(i)
-                self._v = (key, ids, codes, rows)
-            return self._v
-
-    def get(self, idx: LoadedIndex, doc_id: str) -> _DocTerm:
-        key, ids, codes, rows = self._version(idx)
-        title = self._titles.get((key, doc_id))
-        if title is None:
-            title = frozenset(idx.bm25.terms(idx.manifest["documents"].get(doc_id, {}).get("title", "")))
-            self._titles.put((key, doc_id), title)
-        code = ids.get(doc_id, -1)
-        return _DocTerm(idx, doc_id, code, codes, rows[code] if code >= 0 else [], title)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._v = None
-        self._titles.clear()
-
-
-DOC_TERMS = _DocTerms()
 
 
 @dataclass
@@ -293,7 +60,7 @@ def question_terms(idx: LoadedIndex, question: str) -> QuestionTerms:
     q_idf = {t: bm.idf(t) for t in q_terms}
     ask = ask_part(question)
     a_idf = {t: bm.idf(t) for t in set(bm.terms(ask))}
-    return QuestionTerms(q_terms, q_idf, sum(q_idf.values()), a_idf, sum(a_idf.values()), asked_kinds(question), set(_NUM.findall(ask)),
+    return QuestionTerms(q_terms, q_idf, sum(q_idf.values()), a_idf, sum(a_idf.values()), asked_kinds(question), set(NUMBER.findall(ask)),
                          asked_units(question), asked_actions(question))
 
 
