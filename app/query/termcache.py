@@ -10,6 +10,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +51,14 @@ class _Lru:
             self._d.clear()
 
 
+def _memo(lru: _Lru, key: Any, compute: Callable[[], Any]) -> Any:
+    hit = lru.get(key)
+    if hit is None:
+        hit = compute()
+        lru.put(key, hit)
+    return hit
+
+
 class _TermCache:
     """Stemmed terms of a chunk's sentences and headings, per (index version, row); bounded.
 
@@ -64,37 +73,24 @@ class _TermCache:
         self._nums = _Lru(size)
 
     def get(self, idx: LoadedIndex, row: int) -> tuple[list[frozenset[str]], frozenset[str]]:
-        key = (cache_key(idx), row)
-        hit = self._d.get(key)
-        if hit is not None:
-            return hit
-        ch = idx.chunks[row]
-        bm = idx.bm25
-        sents = [frozenset(bm.terms(ch.text[s.start : s.end])) for s in ch.sentences]
-        heads = frozenset(bm.terms(ch.title + " " + " ".join(ch.section_path)))
-        self._d.put(key, (sents, heads))
-        return sents, heads
+        """(terms of each sentence, terms of the chunk's title and headings)."""
+        def compute() -> tuple[list[frozenset[str]], frozenset[str]]:
+            ch, bm = idx.chunks[row], idx.bm25
+            return [frozenset(bm.terms(ch.text[s.start : s.end])) for s in ch.sentences], frozenset(bm.terms(ch.title + " " + " ".join(ch.section_path)))
+
+        return _memo(self._d, (cache_key(idx), row), compute)
 
     def body(self, idx: LoadedIndex, row: int) -> tuple[frozenset[str], frozenset[str]]:
         """(terms of the chunk's text, terms of its title)."""
-        key = (cache_key(idx), row)
-        hit = self._body.get(key)
-        if hit is not None:
-            return hit
-        ch = idx.chunks[row]
-        bm = idx.bm25
-        out = (frozenset(bm.terms(ch.text)), frozenset(bm.terms(ch.title)))
-        self._body.put(key, out)
-        return out
+        def compute() -> tuple[frozenset[str], frozenset[str]]:
+            ch, bm = idx.chunks[row], idx.bm25
+            return frozenset(bm.terms(ch.text)), frozenset(bm.terms(ch.title))
+
+        return _memo(self._body, (cache_key(idx), row), compute)
 
     def numbers(self, idx: LoadedIndex, row: int) -> frozenset[str]:
         """The numbers in the chunk's text."""
-        key = (cache_key(idx), row)
-        hit = self._nums.get(key)
-        if hit is None:
-            hit = frozenset(NUMBER.findall(idx.chunks[row].text))
-            self._nums.put(key, hit)
-        return hit
+        return _memo(self._nums, (cache_key(idx), row), lambda: frozenset(NUMBER.findall(idx.chunks[row].text)))
 
     def clear(self) -> None:
         self._d.clear()
