@@ -40,6 +40,10 @@ class RetrievalSettings(_Section):
         2, ge=0, le=10,
         description="Also quote the top guideline's best passages under its recommendations heading that ranked below top_k (app/query/recommended.py).",
     )
+    graded_chunks: int = Field(
+        1, ge=0, le=10,
+        description="Also quote the top guideline's graded recommendation statements most like the question, however they ranked (app/query/recommended.py).",
+    )
     query_cache_size: int = Field(2048, ge=0, le=1_000_000, description="LRU size of the query-embedding cache.")
 
 

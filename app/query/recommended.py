@@ -36,6 +36,8 @@ class _Chunk(Protocol):
     def citable(self) -> bool: ...
     @property
     def content_sha(self) -> str: ...
+    @property
+    def text(self) -> str: ...
 
 
 def under_recommendations(chunk: _Chunk) -> bool:
@@ -59,4 +61,35 @@ def recommended_rows(chunks: Sequence[_Chunk], kept: list[int], ranked: Iterable
         out.append(r)
         if len(out) >= n:
             break
+    return out
+
+
+# A recommendation statement carrying its grade or strength: "(B recommendation)", "(I statement)", "(recommendation
+# category: A; evidence type: 4)", "(Strong for; Reviewed, New-added)", "(Weak Recommendation, Low-Quality Evidence)".
+GRADE_LABEL = re.compile(
+    r"\(\s*[A-D]\s+recommendation\s*\)|\bI\s+statement\b|recommendation\s+category\s*:?\s*[A-D]\b|\b(?:strong|weak)\s+(?:for|against)\b"
+    r"|\bgrade\s*:?\s*[A-D]\b|\b(?:strong|weak|conditional)\s+recommendation\b",
+    re.IGNORECASE,
+)
+# Headings that define the grades or list resources rather than state a recommendation ("Definitions", "What the USPSTF
+# Grades Mean", "Strength of Recommendations", "Useful Resources"), and table rows ("I Statement | The USPSTF concludes …",
+# "Strong recommendation High-quality evidence | Benefits clearly outweigh …") or rows about "the service": the scale,
+# not this guideline's statement.
+_SCALE_HEADING = re.compile(r"definition|grades?\s+mean|strength\s+of|rating|resources|grading", re.IGNORECASE)
+_SCALE_ROW = re.compile(r"\|\s*|\bthe service\b", re.IGNORECASE)
+
+
+def graded_statement(chunk: _Chunk) -> bool:
+    """Whether the chunk states one of its guideline's recommendations with its grade."""
+    if not chunk.citable or not under_recommendations(chunk) or any(_SCALE_HEADING.search(h) for h in chunk.section_path[1:]):
+        return False
+    return any(not _SCALE_ROW.search(line) for line in chunk.text.splitlines() if GRADE_LABEL.search(line))
+
+
+def graded_rows_by_doc(chunks: Sequence[_Chunk]) -> dict[str, list[int]]:
+    """Each document's graded-statement rows, in document order."""
+    out: dict[str, list[int]] = {}
+    for r, ch in enumerate(chunks):
+        if graded_statement(ch):
+            out.setdefault(ch.doc_id, []).append(r)
     return out

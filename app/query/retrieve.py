@@ -10,8 +10,9 @@ from typing import Protocol
 import numpy as np
 
 from app.query.named import Names, asked_names, docs_named, named_groups
-from app.query.recommended import recommended_rows
+from app.query.recommended import graded_rows_by_doc, recommended_rows
 from app.query.schemas import QueryFilters
+from app.query.termcache import per_version
 from ingest.store import LoadedIndex
 
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
@@ -152,11 +153,12 @@ def citable_mask(index: LoadedIndex) -> np.ndarray:
 class HybridRetriever:
     def __init__(
         self, dense_k: int = 50, bm25_k: int = 50, rrf_k: int = 60, mode: str = "hybrid", near_dup: float = 0.97,
-        bm25_weight: float = 1.0, recommended: int = 0,
+        bm25_weight: float = 1.0, recommended: int = 0, graded: int = 0,
     ) -> None:
         self.dense_k, self.bm25_k, self.rrf_k, self.mode, self.near_dup = dense_k, bm25_k, rrf_k, mode, near_dup
         self.bm25_weight = bm25_weight  # weighted RRF: a BM25 rank counts this much of a dense rank
         self.recommended = recommended  # how many of the top guideline's recommendation passages to add below the cut
+        self.graded = graded  # and how many of its graded recommendation statements, the most like the question first
 
     def dense(self, index: LoadedIndex, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         # Flat, HNSW or IVF as the manifest says; metadata filters stay exact (ingest.ann).
@@ -185,6 +187,25 @@ class HybridRetriever:
         if allowed is None:
             res.compared = self._compared(index, qvec, question)
         return res
+
+    def _graded(self, index: LoadedIndex, qvec: np.ndarray, quoted: list[Candidate], by_row: dict[int, Candidate]) -> list[Candidate]:
+        """Up to ``graded`` of the top guideline's graded recommendation statements (app/query/recommended.py) that are
+        not quoted yet, the most similar to the question first: a long question about a recommendation matches the
+        discussion around it better than the statement itself."""
+        if self.graded <= 0 or not quoted:
+            return []
+        rows = per_version(index, "graded_rows", lambda: graded_rows_by_doc(index.chunks)).get(index.chunks[quoted[0].row].doc_id, [])
+        seen = {index.chunks[c.row].content_sha for c in quoted}
+        rows = [r for r in rows if index.chunks[r].content_sha not in seen]
+        if not rows:
+            return []
+        sims = index.vectors[rows] @ qvec
+        out = []
+        for i in np.argsort(-sims, kind="stable")[: self.graded].tolist():
+            c = by_row.get(rows[i]) or Candidate(rows[i], 0.0)
+            c.dense_sim = float(sims[i])
+            out.append(c)
+        return out
 
     def _compared(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int = 6) -> list[list[Candidate]]:
         """Each guideline a comparison question names, its own top ``k`` passages (none: not a comparison)."""
@@ -228,6 +249,7 @@ class HybridRetriever:
         for c in rec:
             if c.dense_sim is None:
                 c.dense_sim = float(index.vectors[c.row] @ qvec)
+        rec += self._graded(index, qvec, kept + rec, by_row)
         return RetrievalResult(
             candidates=kept,
             recommended=rec,

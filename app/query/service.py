@@ -154,7 +154,7 @@ class QueryService:
         self.fallback = ExtractiveGenerator(settings.answer)  # when a model server fails
         self.verifier = Verifier(checker)
         r = settings.retrieval
-        self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight, r.recommended_chunks)
+        self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight, r.recommended_chunks, r.graded_chunks)
         self.cache = _LRU(r.query_cache_size)
 
     @classmethod

@@ -59,6 +59,14 @@ def _memo(lru: _Lru, key: Any, compute: Callable[[], Any]) -> Any:
     return hit
 
 
+_PER_VERSION = _Lru(64)
+
+
+def per_version(idx: LoadedIndex, name: str, compute: Callable[[], Any]) -> Any:
+    """A value computed once per loaded index version (``name`` tells the values apart)."""
+    return _memo(_PER_VERSION, (cache_key(idx), name), compute)
+
+
 class _TermCache:
     """Stemmed terms of a chunk's sentences and headings, per (index version, row); bounded.
 
