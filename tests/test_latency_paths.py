@@ -82,7 +82,7 @@ def ref_sentence_table(idx, question, res, pool):
     a_idf = {t: bm.idf(t) for t in set(bm.terms(ask_part(question)))}
     a_total = sum(a_idf.values())
     asked = asked_kinds(question)
-    by_row = {c.row: (r, c) for r, c in enumerate(res.candidates + res.recommended)}
+    by_row = {c.row: (r, c) for r, c in enumerate(res.candidates + res.recommended + res.graded)}  # graded: after the recommended
     X = np.zeros((len(pool), len(SENTENCE_FEATURES)), dtype=np.float64)
     for i, p in enumerate(pool):
         ch = idx.chunks[p.row]
@@ -287,7 +287,10 @@ def _compare(svc: QueryService, questions: list[str]) -> int:
         for q in questions:
             res, idx, pool = svc.explain(q)
             qvec = svc.embed_query(q)
-            ref = ref_decide(svc.gate, idx, q, qvec, res, copy.deepcopy(pool))
+            # The gate reads the pool but the graded statements retrieval added for the answer (scored after it decides).
+            graded = res.graded_rows()
+            read = [p for p in pool if p.row not in graded]
+            ref = ref_decide(svc.gate, idx, q, qvec, res, copy.deepcopy(read))
             # The served path, with the narrow table and the wide pool captured where it computes them.
             seen: dict = {}
             orig_qs, orig_table = gate_mod.question_signals, gate_mod.sentence_table
@@ -298,9 +301,10 @@ def _compare(svc: QueryService, questions: list[str]) -> int:
                 _seen["scores"] = scores
                 return sig, scores
 
-            def spy_table(*a, _seen=seen, _table=orig_table, **k):
+            def spy_table(*a, _seen=seen, _table=orig_table, _graded=graded, **k):
                 X = _table(*a, **k)
-                _seen["wide"], _seen["wide_X"] = a[3], X
+                if not (a[3] and all(p.row in _graded for p in a[3])):  # not the graded statements' own scoring
+                    _seen["wide"], _seen["wide_X"] = a[3], X
                 return X
 
             gate_mod.question_signals, gate_mod.sentence_table = spy_qs, spy_table
@@ -320,7 +324,11 @@ def _compare(svc: QueryService, questions: list[str]) -> int:
             assert _same(seen["X"], X), where
             assert _same(seen["scores"], scores), where
             if scores is not None and svc.gate.model is not None and svc.gate.model.sentence is not None:
-                assert [p.score for p in new_pool] == scores.tolist(), where
+                assert [p.score for p in new_pool if p.row not in graded] == scores.tolist(), where
+                extra = [p for p in new_pool if p.row in graded]
+                if extra:
+                    ref_extra = score_sentences(ref_sentence_table(idx, q, res, extra), svc.gate.model.sentence)
+                    assert _same(np.array([p.score for p in extra]), ref_extra), where
             if wide:
                 assert [(p.row, p.sent_idx, p.sim, p.text) for p in seen["wide"]] == [(p.row, p.sent_idx, p.sim, p.text) for p in wide], where
                 if wide_scores is not None:

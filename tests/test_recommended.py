@@ -3,6 +3,7 @@ real demo index (FAISS + BM25, real embeddings) which rows retrieval adds and th
 
 from __future__ import annotations
 
+import copy
 from types import SimpleNamespace
 
 import pytest
@@ -132,14 +133,47 @@ def test_retrieval_adds_the_top_guidelines_graded_statement_most_like_the_questi
     base = HybridRetriever(near_dup=1.0, recommended=2).retrieve(idx, q, QUESTION, 1, None)
     res = HybridRetriever(near_dup=1.0, recommended=2, graded=1).retrieve(idx, q, QUESTION, 1, None)
     assert [c.row for c in res.candidates] == [c.row for c in base.candidates]
-    assert [c.row for c in res.recommended[: len(base.recommended)]] == [c.row for c in base.recommended]
+    assert [c.row for c in res.recommended] == [c.row for c in base.recommended] and base.graded == []
     doc = idx.chunks[res.candidates[0].row].doc_id
     quoted = {idx.chunks[c.row].content_sha for c in base.candidates + base.recommended}
     rows = [r for r, ch in enumerate(idx.chunks) if ch.doc_id == doc and graded_statement(ch) and ch.content_sha not in quoted]
     assert rows, "the demo guideline states a graded recommendation that retrieval did not quote"
     best = max(rows, key=lambda r: float(idx.vectors[r] @ q))
-    added = res.recommended[len(base.recommended):]
-    assert [c.row for c in added] == [best]
-    assert added[0].dense_sim == pytest.approx(float(idx.vectors[best] @ q), abs=1e-6)
-    # and its sentences may be quoted
+    assert [c.row for c in res.graded] == [best] and res.graded_rows() == {best}
+    assert res.graded[0].dense_sim == pytest.approx(float(idx.vectors[best] @ q), abs=1e-6)
+    # The answer may quote its sentences; the gate reads the other passages only.
+    assert [c.row for c in res.quoted(1)] == [c.row for c in res.read(1)] + [best]
+    assert best not in {c.row for c in res.read(1)}
     assert any(p.row == best for p in candidate_sentences(idx, res.quoted(1), q))
+
+
+def test_the_gate_does_not_read_the_graded_statement_but_the_answer_may_quote_it(demo_index, embedder, tmp_path):
+    """Same decision and signals with and without the graded statement; its sentences are scored for the answer."""
+    from dataclasses import replace
+
+    from app.query.service import QueryService
+    from app.settings import Settings
+
+    # one passage retrieved and no recommendation passages below it, so that the guideline's other graded statements
+    # are not among the quoted ones
+    settings = Settings(safety={"enabled": False}, retrieval={"top_k": 1, "recommended_chunks": 0},
+                        database={"url": f"sqlite:///{tmp_path}/a.db"})
+    svc = QueryService.from_settings(settings, index_dir=demo_index[0], embedder=embedder)
+    assert svc.settings.retrieval.graded_chunks >= 1 and svc.gate.model is not None and svc.gate.model.sentence is not None
+    n_graded = 0
+    for q in (QUESTION, "For a woman aged 40 to 49 at average risk, how does the southern guideline rate routine mammography?",
+              "What is the recommended mammography interval for women aged 50 to 74 in the southern guideline?"):
+        res, idx, pool = svc.explain(q)
+        qvec = svc.embed_query(q)
+        plain = replace(res, graded=[])
+        plain_pool = [p for p in pool if p.row not in res.graded_rows()]
+        fresh = [copy.copy(p) for p in plain_pool]
+        a = svc.gate.decide(idx, q, qvec, res, pool)
+        b = svc.gate.decide(idx, q, qvec, plain, fresh)
+        assert (a.answer, a.reason, a.confidence) == (b.answer, b.reason, b.confidence), q
+        assert a.signals is not None and b.signals is not None and a.signals.as_dict() == b.signals.as_dict(), q
+        assert [p.score for p in plain_pool] == [p.score for p in fresh], q
+        extra = [p for p in pool if p.row in res.graded_rows()]
+        assert all(p.score is not None for p in extra), q
+        n_graded += bool(extra)
+    assert n_graded >= 1, "no question of this test got a graded statement on the demo index"

@@ -32,6 +32,7 @@ class Example:
     gold_in_top: bool = False
     tags: list[str] = field(default_factory=list)
     doc_signals: dict[str, dict[str, float]] = field(default_factory=dict)  # per candidate document
+    read: np.ndarray | None = None  # the sentences the gate reads (not the graded statements added for the answer); None = all
 
 
 def _words(text: str) -> set[str]:
@@ -70,9 +71,10 @@ def collect(
         ps["open_question"] = float(not asked_kinds(c.question))
         doc_sig = {d: document_signals(idx, c.question, d) for d in dict.fromkeys(docs)}
         top_docs = {idx.chunks[cd.row].doc_id for cd in res.candidates[: svc.settings.retrieval.top_k]}
+        graded = res.graded_rows()
         out.append(Example(
             c.id, c.question, int(c.expected == "answer"), source, (c.gold_doc_ids or [c.id])[0], X, docs, y, ps,
-            bool(gold & top_docs), list(c.tags), doc_sig,
+            bool(gold & top_docs), list(c.tags), doc_sig, np.array([p.row not in graded for p in pool], dtype=bool),
         ))
         if progress:
             progress(f"signals ({source})", i + 1, len(cases))

@@ -43,11 +43,14 @@ def fit_sentence_model(examples: Sequence[Example]) -> LinearModel | None:
 def gate_matrix(examples: Sequence[Example], sent: LinearModel | None) -> np.ndarray:
     rows = []
     for e in examples:
-        scores = score_sentences(e.X, sent)
+        X, docs = e.X, e.sent_docs
+        if e.read is not None and not e.read.all():  # the gate does not read the graded statements
+            X, docs = X[e.read], [d for d, r in zip(docs, e.read.tolist(), strict=True) if r]
+        scores = score_sentences(X, sent)
         v = dict(e.passage)
-        top = e.sent_docs[int(np.argmax(scores))] if len(scores) else ""
+        top = docs[int(np.argmax(scores))] if len(scores) else ""
         v.update(e.doc_signals.get(top) or NO_DOCUMENT)
-        v = summarize(e.X, e.sent_docs, scores, v)
+        v = summarize(X, docs, scores, v)
         rows.append(Signals(v).vector(GATE_FEATURES))
     return np.array(rows, dtype=np.float64)
 

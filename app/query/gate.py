@@ -42,6 +42,12 @@ class Gate:
             return GateDecision(False, "no_evidence", 0.0)
         sentence_model = self.model.sentence if self.model else None
         qt = question_terms(idx, question)  # the question side of every signal, once per request
+        # The graded statements retrieval added are for the answer to quote, not evidence the gate reads: the
+        # gate decides on the other sentences, then every sentence is scored for the answer.
+        graded = res.graded_rows()
+        extra = [p for p in pool if p.row in graded] if graded else []
+        if extra:
+            pool = [p for p in pool if p.row not in graded]
         # The conflict check looks at a wider pool whose first sentences are this pool's (the same passages
         # first, in the same order): score the wide pool once and take this pool's rows from it. A sentence's
         # row of the table depends on that sentence alone, so the rows are the ones a table of this pool has.
@@ -56,6 +62,10 @@ class Gate:
         if self.model is not None and self.model.sentence is not None:
             for p, sc in zip(pool, scores.tolist(), strict=True):
                 p.score = sc  # the extractive generator picks the sentences most likely to hold the answer
+            if extra:
+                extra_scores = score_sentences(sentence_table(idx, question, res, extra, qt), self.model.sentence)
+                for p, sc in zip(extra, extra_scores.tolist(), strict=True):
+                    p.score = sc
         ok, conf = (True, None) if self.model is None else self.model.should_answer(sig)
         # Weak evidence: only sentences that are relevant on their own (log-odds ≥ 0) can disagree —
         # an out-of-scope question's closest passages saying different things is not a disagreement.
@@ -112,7 +122,7 @@ class Gate:
         n = self.settings.answer.candidate_chunks
         if len(res.candidates) <= n:
             return list(pool)
-        return candidate_sentences(idx, res.quoted(n * 2), qvec)
+        return candidate_sentences(idx, res.read(n * 2), qvec)
 
     def _compared_conflict(
         self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, superseded: dict[str, str], per_group: int = 3,
@@ -126,7 +136,7 @@ class Gate:
             if not sents:
                 continue
             if sentence_model is not None:
-                sub = replace(res, candidates=group, compared=[], recommended=[])
+                sub = replace(res, candidates=group, compared=[], recommended=[], graded=[])
                 rel = score_sentences(sentence_table(idx, question, sub, sents), sentence_model).tolist()
             else:
                 rel = [p.sim for p in sents]

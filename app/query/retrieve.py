@@ -64,15 +64,25 @@ class RetrievalResult:
     # The best guideline's passages under its recommendations heading that ranked below the ``k`` candidates
     # (app/query/recommended.py): quoted with the first passages, never returned as an abstention's citations.
     recommended: list[Candidate] = field(default_factory=list)
+    # The best guideline's graded recommendation statements most like the question (app/query/recommended.py): the
+    # answer may quote them, the gate does not read them (a question the guideline does not answer finds them too).
+    graded: list[Candidate] = field(default_factory=list)
 
     def quoted(self, n: int) -> list[Candidate]:
-        """The passages whose sentences may be quoted: the first ``n`` candidates, then the recommended ones."""
+        """The passages whose sentences may be quoted: the first ``n`` candidates, the recommended, the graded ones."""
+        return self.candidates[:n] + self.recommended + self.graded
+
+    def read(self, n: int) -> list[Candidate]:
+        """The passages whose sentences the gate reads: the quoted ones but the graded statements."""
         return self.candidates[:n] + self.recommended
+
+    def graded_rows(self) -> frozenset[int]:
+        return frozenset(c.row for c in self.graded)
 
     def by_row(self) -> dict[int, Candidate]:
         """Every candidate of this result by row: the ranked ones, then the compared guidelines' own."""
         out = {c.row: c for group in self.compared for c in group}
-        out.update({c.row: c for c in self.recommended})
+        out.update({c.row: c for c in self.recommended + self.graded})
         out.update({c.row: c for c in self.candidates})
         return out
 
@@ -249,10 +259,11 @@ class HybridRetriever:
         for c in rec:
             if c.dense_sim is None:
                 c.dense_sim = float(index.vectors[c.row] @ qvec)
-        rec += self._graded(index, qvec, kept + rec, by_row)
+        graded = self._graded(index, qvec, kept + rec, by_row)
         return RetrievalResult(
             candidates=kept,
             recommended=rec,
+            graded=graded,
             dense_top_sim=float(d_sims[0]) if len(d_sims) else (max((c.dense_sim or 0.0) for c in kept) if kept else 0.0),
             bm25_top_score=float(b_scores[0]) if len(b_scores) else 0.0,
             n_query_terms=len(index.bm25.tokenize_query(question)),

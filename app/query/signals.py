@@ -74,7 +74,7 @@ def sentence_table(
     """One row of SENTENCE_FEATURES per pool sentence (a row depends on its sentence alone, not on the pool)."""
     qt = qt or question_terms(idx, question)
     q_idf, total, a_idf, a_total, asked = qt.q_idf, qt.total, qt.a_idf, qt.a_total, qt.asked
-    by_row = {c.row: (r, c) for r, c in enumerate(res.candidates + res.recommended)}
+    by_row = {c.row: (r, c) for r, c in enumerate(res.candidates + res.recommended + res.graded)}
     X = np.zeros((len(pool), len(SENTENCE_FEATURES)), dtype=np.float64)
     for i, p in enumerate(pool):
         sents, heads = TERMS.get(idx, p.row)
