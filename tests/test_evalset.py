@@ -201,3 +201,20 @@ def test_committed_set_checks_against_the_shared_index_and_rebuilds(shared_index
     assert by_type.get("near_miss", 0) >= 150
     assert by_type.get("out_of_scope", 0) >= 40
     assert by_type.get("disagreement", 0) >= 30
+
+
+@pytest.mark.slow
+def test_blind_set_checks_against_the_shared_index_and_asks_only_about_test_documents(shared_index, tmp_path):
+    root, _ = shared_index
+    src = evalset.REPO / "evalsets" / "blind" / "src"
+    recs, bad = evalset.load_sources(src)
+    assert len(recs) >= 150, "the blind set's source records are missing"
+    more, _ = evalset.check_records(recs, evalset.Corpus.load(root))
+    bad += more
+    assert not bad, "\n".join(f"{v.id} [{v.rule}] {v.detail}" for v in bad[:30])
+    # every record asks about a document of the dev set's test split: nothing is fitted on them
+    assert {evalset.split_of(r) for _, _, r in recs} == {"test"}
+    stats = evalset.build([r for _, _, r in recs], tmp_path)
+    for name in ("test.jsonl", "stats.json"):
+        assert (tmp_path / name).read_bytes() == (src.parent / name).read_bytes(), f"{name} is stale: see evalsets/blind/README.md"
+    assert stats["by_split"] == {"test": len(recs)}
