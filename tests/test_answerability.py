@@ -2,8 +2,9 @@
 
 A fixed sample of the clinician dev set's *test* split (documents nothing was fitted on) runs through the
 service with the real encoder, the real index of ../shared/data/guidelines and the shipped calibration.
-The bars sit below the measured figures (docs/benchmarks.md) so that noise does not fail them, and well
-above what a gate that abstains on most clinician questions would reach (0.23 answered before).
+The bars sit five or six questions below this sample's measured figures (stop 28: answered 50 of 60, evidence in the
+answer 42 of 60, near misses abstained 23 of 30, disagreements 9 of 12) so that an index rebuild does not fail them,
+and well above what a gate that abstains on most clinician questions would reach (0.23 answered before).
 """
 
 from __future__ import annotations
@@ -42,14 +43,14 @@ def results(shared_index, embedder, tmp_path_factory):
 
 def test_clinician_questions_are_answered_with_their_evidence(results):
     m = answerability_metrics(results)
-    assert m["answered"] >= 0.65, m
+    assert m["answered"] >= 0.75, m
     assert m["gold_guideline_cited"] >= 0.9, m
-    assert m["evidence_in_answer"] >= 0.45, m
+    assert m["evidence_in_answer"] >= 0.60, m
 
 
 def test_near_misses_and_out_of_scope_abstain(results):
     m = answerability_metrics(results)
-    assert m["near_miss_abstained"] >= 0.45, m
+    assert m["near_miss_abstained"] >= 0.65, m
     assert m["out_of_scope_abstained"] >= 0.9, m
 
 
