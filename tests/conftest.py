@@ -8,8 +8,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -29,7 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
 # build overlaps everything else. While it runs the main process keeps one torch thread; the build keeps
 # all cores with a passive OpenMP wait policy, so it has both once the other tests are done. Measured
 # (191 tests, quiet 2-core machine): 454 s, against 521 s with one thread each and ≈ 770 s in sequence.
-# GUIDEGROUND_TEST_SHARED_FOREGROUND=1 builds in-process instead.
+# GUIDEGROUND_TEST_SHARED_FOREGROUND=1 builds in-process instead. The main process takes its threads
+# back as soon as the build exits (checked before each test), and the run ends with one line saying how
+# long the build took and how long the tests that need it waited for it.
 _BACKGROUND: dict = {}
 
 
@@ -61,8 +65,34 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             [sys.executable, "-m", "app.cli", "ingest", str(SHARED_GUIDELINES), "--index", str(work / "index"), "--quiet", "--json"],
             stdout=out, stderr=log, cwd=REPO, env=env,
         )
-    _BACKGROUND.update(proc=proc, work=work, threads=torch.get_num_threads())
+    _BACKGROUND.update(proc=proc, work=work, threads=torch.get_num_threads(), started=time.monotonic())
     torch.set_num_threads(1)
+
+
+def _build_finished() -> bool:
+    """True once the background build has exited; the first time, give the main process its threads back."""
+    proc = _BACKGROUND.get("proc")
+    if proc is None or proc.poll() is None:
+        return False
+    if "ended" not in _BACKGROUND:
+        import torch
+
+        _BACKGROUND["ended"] = time.monotonic()
+        torch.set_num_threads(_BACKGROUND["threads"])
+    return True
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _build_finished()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    b = _BACKGROUND
+    if "ended" in b:
+        terminalreporter.write_line(
+            f"shared corpus index: built in the background in {b['ended'] - b['started']:.0f} s; "
+            f"the tests that need it waited {b.get('waited', 0.0):.0f} s for it"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -75,11 +105,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def _background_shared_index() -> tuple[Path, SimpleNamespace]:
-    import torch
-
     proc, work = _BACKGROUND["proc"], _BACKGROUND["work"]
+    t0 = time.monotonic()
     rc = proc.wait(timeout=3 * 3600)
-    torch.set_num_threads(_BACKGROUND["threads"])
+    _BACKGROUND["waited"] = time.monotonic() - t0
+    _build_finished()
     if rc not in (0, 1):  # 1 = published with some files failed: the tests say which
         log = (work / "ingest.log").read_text(errors="replace")[-3000:]
         pytest.fail(f"background ingest of the shared corpus exited {rc}:\n{log}")
