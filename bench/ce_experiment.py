@@ -364,8 +364,8 @@ def split_metrics(recs: list[dict[str, Any]], ce: dict[str, list[float | None]] 
     return out
 
 
-def _gate_rows(recs: list[dict[str, Any]], ce: dict[str, list[float | None]], name: str, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rows, y, grp = [], [], []
+def _gate_rows(recs: list[dict[str, Any]], ce: dict[str, list[float | None]], name: str, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rows, y, grp, kind = [], [], [], []
     for r in recs:
         if r["qtype"] not in ("answerable", "near_miss", "out_of_scope"):
             continue
@@ -375,7 +375,8 @@ def _gate_rows(recs: list[dict[str, Any]], ce: dict[str, list[float | None]], na
         rows.append([r["signals"].get("s_best", -8.0), c1, c2, math.log(max(g, 1e-6) / max(1 - g, 1e-6))])
         y.append(int(r["qtype"] == "answerable"))
         grp.append(r["group"])
-    return np.array(rows), np.array(y), np.array(grp)
+        kind.append(r["qtype"])
+    return np.array(rows), np.array(y), np.array(grp), np.array(kind)
 
 
 def gate_combination(fit: list[dict[str, Any]], test: list[dict[str, Any]], ce_fit: dict[str, Any] | None,
@@ -387,10 +388,10 @@ def gate_combination(fit: list[dict[str, Any]], test: list[dict[str, Any]], ce_f
 
     sets = {"s_best": [0], "s_best+ce_max+ce_second": [0, 1, 2], "ce_max+ce_second": [1, 2],
             "gate_logit": [3], "gate_logit+ce_max+ce_second": [3, 1, 2]}
-    Xt, yt, gt = _gate_rows(test, ce_test, name, k)
+    Xt, yt, gt, qt = _gate_rows(test, ce_test, name, k)
     res: dict[str, Any] = {}
     if ce_fit is not None:
-        Xf, yf, _ = _gate_rows(fit, ce_fit, name, k)
+        Xf, yf, _, _ = _gate_rows(fit, ce_fit, name, k)
         for label, cols in sets.items():
             lr = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000)).fit(Xf[:, cols], yf)
             res[f"fit_on_fit/{label}"] = _auroc(list(yt), list(lr.decision_function(Xt[:, cols])))
@@ -406,7 +407,17 @@ def gate_combination(fit: list[dict[str, Any]], test: list[dict[str, Any]], ce_f
             lr = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000)).fit(Xt[tr][:, cols], yt[tr])
             p[te] = lr.decision_function(Xt[te][:, cols])
         res[f"cv_in_test/{label}"] = _auroc(list(yt), list(p))
+        res[f"cv_in_test/{label}/near_miss_abstained_at_answered"] = _near_miss_at(p, yt, qt)
     return res
+
+
+def _near_miss_at(p: np.ndarray, y: np.ndarray, qtype: np.ndarray, answered: tuple[float, ...] = (0.85, 0.87, 0.89)) -> dict[str, float]:
+    """Near-miss abstention with the threshold where the given share of answerable questions is answered."""
+    out = {}
+    for a in answered:
+        t = float(np.quantile(p[y == 1], 1 - a))
+        out[f"{float(np.mean(p[y == 1] >= t)):.3f}"] = round(float(np.mean(p[qtype == "near_miss"] < t)), 3)
+    return out
 
 
 def report(pairs: Path, out_dir: Path, k_rerank: int) -> dict[str, Any]:
