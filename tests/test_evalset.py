@@ -218,3 +218,22 @@ def test_blind_set_checks_against_the_shared_index_and_asks_only_about_test_docu
     for name in ("test.jsonl", "stats.json"):
         assert (tmp_path / name).read_bytes() == (src.parent / name).read_bytes(), f"{name} is stale: see evalsets/blind/README.md"
     assert stats["by_split"] == {"test": len(recs)}
+
+
+@pytest.mark.slow
+def test_trap_set_checks_against_the_shared_index_and_holds_only_fit_document_near_misses(shared_index, tmp_path):
+    root, _ = shared_index
+    src = evalset.REPO / "evalsets" / "traps" / "src"
+    recs, bad = evalset.load_sources(src)
+    assert len(recs) >= 130, "the trap set's source records are missing"
+    more, _ = evalset.check_records(recs, evalset.Corpus.load(root))
+    bad += more
+    assert not bad, "\n".join(f"{v.id} [{v.rule}] {v.detail}" for v in bad[:30])
+    # near misses only, about documents of the dev set's fit split, each with the nearby detail it is a trap for
+    assert {r["type"] for _, _, r in recs} == {"near_miss"}
+    assert {evalset.split_of(r) for _, _, r in recs} == {"fit"}
+    assert sum(bool(r.get("trap")) for _, _, r in recs) >= 0.9 * len(recs)
+    stats = evalset.build([r for _, _, r in recs], tmp_path)
+    for name in ("fit.jsonl", "stats.json"):
+        assert (tmp_path / name).read_bytes() == (src.parent / name).read_bytes(), f"{name} is stale: see evalsets/traps/README.md"
+    assert stats["vignettes"]["near_miss"] >= len(recs) // 3
