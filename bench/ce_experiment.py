@@ -51,7 +51,7 @@ def _cpu() -> float:
 
 
 # ----------------------------------------------------------------------------- collect
-def _collect(index_dir: Path, clinician_dir: Path, out: Path) -> dict[str, Any]:
+def _collect(index_dir: Path, clinician_dir: Path, out: Path, extra: list[str] | None = None) -> dict[str, Any]:
     """One JSON line per question: its type, document group, current gate output and every pool sentence."""
     from app.calibration.collect import holds_evidence
     from app.calibration.run import plain_service
@@ -71,8 +71,10 @@ def _collect(index_dir: Path, clinician_dir: Path, out: Path) -> dict[str, Any]:
     out.parent.mkdir(parents=True, exist_ok=True)
     n_q = n_s = n_pos = 0
     with out.open("w") as fh:
-        for split in ("fit", "test"):
-            cases = load_cases(clinician_dir / f"{split}.jsonl")[0]
+        sources = [("fit", clinician_dir / "fit.jsonl"), ("test", clinician_dir / "test.jsonl")]
+        sources += [(e.split("=", 1)[0], Path(e.split("=", 1)[1])) for e in extra or []]
+        for split, path in sources:
+            cases = load_cases(path)[0]
             for c, v in zip(cases, embedder.embed([c.question for c in cases]), strict=True):
                 svc.cache.put(c.question, v)
             for c in cases:
@@ -434,6 +436,10 @@ def report(pairs: Path, out_dir: Path, k_rerank: int) -> dict[str, Any]:
         if all(x is not None for v in ce_test.values() for x in v):
             rep["gate_combination_ce_all"] = gate_combination(fit, test, None, ce_test, "ce_all", k_rerank)
         rep[f"gate_combination_ce_top{k_rerank}"] = gate_combination(fit, test, ce_fit, ce_test, f"ce_top{k_rerank}", k_rerank)
+    blind, ce_blind = load_pairs(pairs, "blind"), _load(f"scores-blind-top{k_rerank}.json")
+    if blind and ce_blind is not None:  # a second held-out set (collect --extra blind=...)
+        rep["blind"] = split_metrics(blind, ce_blind, k_rerank)
+        rep[f"blind_gate_combination_ce_top{k_rerank}"] = gate_combination(fit, blind, ce_fit, ce_blind, f"ce_top{k_rerank}", k_rerank)
     tm = out_dir / "model" / "ce_meta.json"
     if tm.is_file():
         rep["train"] = json.loads(tm.read_text()).get("train")
@@ -450,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("collect")
     c.add_argument("--index", type=Path, required=True)
     c.add_argument("--clinician-dir", type=Path, default=Path("evalsets/clinician"))
+    c.add_argument("--extra", action="append", default=[], metavar="SPLIT=PATH",
+                   help="more questions under a split name, e.g. fit=evalsets/traps/fit.jsonl or blind=evalsets/blind/test.jsonl")
     t = sub.add_parser("train")
     t.add_argument("--epochs", type=float, default=1.0)
     t.add_argument("--budget-min", type=float, default=25.0, help="stop when the process has used this much CPU time")
@@ -466,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--threads", type=int, default=2)
     t.add_argument("--init", type=Path, default=None, help="continue from a saved model directory")
     s = sub.add_parser("score")
-    s.add_argument("--split", choices=["fit", "test"], default="test")
+    s.add_argument("--split", default="test", help="fit, test or a split named by collect --extra")
     s.add_argument("--top", type=int, default=0, help="only the linear scorer's top N sentences (0: all)")
     s.add_argument("--threads", type=int, default=2)
     r = sub.add_parser("report")
@@ -474,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     pairs = a.out_dir / "pairs.jsonl"
     if a.cmd == "collect":
-        info = _collect(a.index, a.clinician_dir, pairs)
+        info = _collect(a.index, a.clinician_dir, pairs, a.extra)
     elif a.cmd == "train":
         info = train(pairs, a.out_dir / a.model, a.epochs, a.budget_min, a.wall_min, a.batch_size, a.lr, a.max_length, not a.no_heading,
                      a.hard, a.rand, a.nm_hard, a.pos_weight, a.seed, a.threads, a.init)
