@@ -203,37 +203,33 @@ def test_committed_set_checks_against_the_shared_index_and_rebuilds(shared_index
     assert by_type.get("disagreement", 0) >= 30
 
 
-@pytest.mark.slow
-def test_blind_set_checks_against_the_shared_index_and_asks_only_about_test_documents(shared_index, tmp_path):
-    root, _ = shared_index
-    src = evalset.REPO / "evalsets" / "blind" / "src"
+def _checked_side_set(name: str, root, tmp_path, at_least: int, split: str, built: tuple[str, ...]) -> tuple[list[dict], dict]:
+    """A side set under evalsets/<name>/src: every record passes the checker on the shared index, asks about
+    documents of one split of the dev set, and the committed built files are what the builder writes."""
+    src = evalset.REPO / "evalsets" / name / "src"
     recs, bad = evalset.load_sources(src)
-    assert len(recs) >= 150, "the blind set's source records are missing"
+    assert len(recs) >= at_least, f"the {name} set's source records are missing"
     more, _ = evalset.check_records(recs, evalset.Corpus.load(root))
     bad += more
     assert not bad, "\n".join(f"{v.id} [{v.rule}] {v.detail}" for v in bad[:30])
-    # every record asks about a document of the dev set's test split: nothing is fitted on them
-    assert {evalset.split_of(r) for _, _, r in recs} == {"test"}
+    assert {evalset.split_of(r) for _, _, r in recs} == {split}
     stats = evalset.build([r for _, _, r in recs], tmp_path)
-    for name in ("test.jsonl", "stats.json"):
-        assert (tmp_path / name).read_bytes() == (src.parent / name).read_bytes(), f"{name} is stale: see evalsets/blind/README.md"
-    assert stats["by_split"] == {"test": len(recs)}
+    for f in built:
+        assert (tmp_path / f).read_bytes() == (src.parent / f).read_bytes(), f"{f} is stale: see evalsets/{name}/README.md"
+    assert stats["by_split"] == {split: len(recs)}
+    return [r for _, _, r in recs], stats
+
+
+@pytest.mark.slow
+def test_blind_set_checks_against_the_shared_index_and_asks_only_about_test_documents(shared_index, tmp_path):
+    # every record asks about a document of the dev set's test split: nothing is fitted on them
+    _checked_side_set("blind", shared_index[0], tmp_path, 150, "test", ("test.jsonl", "stats.json"))
 
 
 @pytest.mark.slow
 def test_trap_set_checks_against_the_shared_index_and_holds_only_fit_document_near_misses(shared_index, tmp_path):
-    root, _ = shared_index
-    src = evalset.REPO / "evalsets" / "traps" / "src"
-    recs, bad = evalset.load_sources(src)
-    assert len(recs) >= 130, "the trap set's source records are missing"
-    more, _ = evalset.check_records(recs, evalset.Corpus.load(root))
-    bad += more
-    assert not bad, "\n".join(f"{v.id} [{v.rule}] {v.detail}" for v in bad[:30])
     # near misses only, about documents of the dev set's fit split, each with the nearby detail it is a trap for
-    assert {r["type"] for _, _, r in recs} == {"near_miss"}
-    assert {evalset.split_of(r) for _, _, r in recs} == {"fit"}
-    assert sum(bool(r.get("trap")) for _, _, r in recs) >= 0.9 * len(recs)
-    stats = evalset.build([r for _, _, r in recs], tmp_path)
-    for name in ("fit.jsonl", "stats.json"):
-        assert (tmp_path / name).read_bytes() == (src.parent / name).read_bytes(), f"{name} is stale: see evalsets/traps/README.md"
+    recs, stats = _checked_side_set("traps", shared_index[0], tmp_path, 130, "fit", ("fit.jsonl", "stats.json"))
+    assert {r["type"] for r in recs} == {"near_miss"}
+    assert sum(bool(r.get("trap")) for r in recs) >= 0.9 * len(recs)
     assert stats["vignettes"]["near_miss"] >= len(recs) // 3
