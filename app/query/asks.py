@@ -163,16 +163,22 @@ def asked_units(question: str) -> frozenset[str]:
 _ACTION_WORDS: dict[str, tuple[str, str]] = {
     "stop": (
         r"stop(?:s|ped|ping)?|discontinu\w+|ceas\w+|withdr[ae]w\w*|withh[eo]ld\w*|deprescrib\w*",
-        r"stop(?:s|ped|ping)?|discontinu\w+|ceas\w+|withdr[ae]w\w*|withh[eo]ld\w*|deprescrib\w*|no longer|end(?:s|ed|ing)?",
+        r"stop(?:s|ped|ping)?|discontinu\w+|ceas\w+|withdr[ae]w\w*|withh[eo]ld\w*|deprescrib\w*|no longer"
+        r"|end(?:s|ed|ing)?(?!-|\s+of\b)",  # not "the end of the field", "end-stage", "end-of-life"
     ),
     "start": (
         r"start(?:s|ed|ing)?|initiat\w+|begin(?:s|ning)?|commenc\w+",
-        r"start(?:s|ed|ing)?|initiat\w+|begin(?:s|ning)?|began|commenc\w+|introduc\w+",
+        r"start(?:s|ed|ing)?|initiat(?!ives?\b)\w+|begin(?:s|ning)?|began|commenc\w+|introduc\w+",  # not the Women's Health Initiative
     ),
     "titrate": (r"titrat\w+|up-?titrat\w+", r"titrat\w+|increas\w+ (?:the )?dose|dose increase\w*|escalat\w+"),
     "taper": (r"taper\w*|wean\w*", r"taper\w*|wean\w*|reduc\w+ (?:the )?dose|dose reduction\w*"),
     "switch": (r"switch\w*|rotat\w+", r"switch\w*|rotat\w+|convert\w*|change to"),
-    "refer": (r"refer(?:s|ral|rals|red|ring)?", r"refer(?:s|ral|rals|red|ring)?"),
+    "refer": (
+        r"refer(?:s|ral|rals|red|ring)?",
+        # not "this refers to", "refer to the table", "referred to as", "visits, referrals, and test results"
+        r"referral|referrals(?=\s+(?:to|for|from)\b)|referr(?:ed|ing)(?!\s+to\s+as\b)"
+        r"|refer(?!\s+to\s+(?:the|this|these|those|table|figure|section|appendix)\b)",
+    ),
 }
 _ASK_ACTION = {a: re.compile(rf"\b(?:{q})\b", _I) for a, (q, _) in _ACTION_WORDS.items()}
 ACTION_MENTION = {a: re.compile(rf"\b(?:{g})\b", _I) for a, (_, g) in _ACTION_WORDS.items()}
