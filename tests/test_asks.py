@@ -7,6 +7,7 @@ import pytest
 from app.query.asks import (
     ACTION_MENTION,
     UNIT_WITH_NUMBER,
+    ask_part,
     asked_actions,
     asked_kinds,
     asked_units,
@@ -32,6 +33,43 @@ from app.query.asks import (
 )
 def test_asked_kind(question, kind):
     assert kind in asked_kinds(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        # a time point in weeks or days is answered by a duration ("after 12 weeks of gestation")
+        ("A 30-year-old on aspirin 81 mg is now 35 weeks. At what gestational week should aspirin be stopped?", {"duration"}),
+        ("From what gestational age does the task force recommend screening?", {"duration"}),
+        ("Above which pack-year count does the USPSTF suggest offering spirometry?", {"threshold", "number"}),
+        # a value of something the question names: any number answers it, not a named kind
+        ("At what LDL does VA/DoD recommend adding a PCSK9 inhibitor?", {"number"}),
+        ("To what hemoglobin should I transfuse preoperatively?", {"number"}),
+        ("What is the maximum total daily acetaminophen intake the guideline allows?", {"number"}),
+        ("At what age should screening stop?", {"age"}),  # not a number of "age"
+        ("In which situations should a clinician consider naloxone?", set()),
+        ("What does the USPSTF say about screening for glaucoma?", set()),
+    ],
+)
+def test_asked_kinds_exactly(question, kinds):
+    assert asked_kinds(question) == kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "ask"),
+    [
+        # "U.S." and "St." end no sentence: the asking part keeps "for how many days" and the whole name
+        ("Woman getting her first DMPA injection on cycle day 12 — for how many days does the U.S. SPR say she needs "
+         "condoms as backup?", "Woman getting her first DMPA injection on cycle day 12 — for how many days does the U.S. SPR say she "
+         "needs condoms as backup?"),
+        ("What daily dose of St. John's wort does the VA/DoD guideline suggest?", "What daily dose of St. John's wort does the VA/DoD "
+         "guideline suggest?"),
+        ("A man has chronic hepatitis B. What dose of tenofovir?", "What dose of tenofovir?"),  # "B." does end one
+    ],
+)
+def test_ask_part_does_not_split_after_an_abbreviation(question, ask):
+    assert ask_part(question) == ask
+    assert ask in question
 
 
 def test_low_dose_ct_is_not_a_dose_question_and_vignette_reads_its_last_sentence():

@@ -61,12 +61,20 @@ ASK_PATTERNS: dict[str, re.Pattern[str]] = {
     "age": re.compile(r"\b(?:what|which|at what|from what|until what|up to what)\s+age|\bhow old\b|\bage (?:range|group|limit|cut[- ]?off)\b|\bstop(?:ping)? (?:at|after)\b|\bbegin(?:ning)? at\b|\bstart(?:ing)? at\b", _I),
     "interval": re.compile(r"\bhow often\b|\binterval\b|\bfrequency\b|\bhow frequently\b|\brepeat\w*\b|\bre-?screen\w*\b|\bevery how\b|\bhow many years between\b|\bhow soon\b", _I),
     "dose": re.compile(r"(?<!low-)(?<!high-)(?<!low )\bdos(?:e|es|ing|age)\b|\bhow much\b|\bhow many (?:mg|milligrams|units|tablets)\b|\bmg\b(?!/)|\bmme\b|\bmorphine milligram\b", _I),
-    "duration": re.compile(r"\bhow long\b|\bduration\b|\bfor how many (?:days|weeks|months)\b|\bhow many (?:days|weeks|months|hours)\b|\bwithin how\b", _I),
-    "threshold": re.compile(r"\bthreshold\b|\bcut[- ]?off\b|\btarget\b|\bgoal\b|\babove what\b|\bbelow what\b|\bwhat (?:level|value|reading|score|bmi|blood pressure)\b|\b(?:what|which)\b[^.?]{0,45}?\b(?:value|level|score|cut[- ]?point)\b|\bmm\s*hg\b|\bhow high\b|\bhow low\b|\bwhat percent", _I),
+    "duration": re.compile(r"\bhow long\b|\bduration\b|\bfor how many (?:days|weeks|months)\b|\bhow many (?:days|weeks|months|hours)\b|\bwithin how\b"
+                          r"|\b(?:at|by|from|until|after|before|in) (?:what|which) (?:gestational |postpartum )?(?:day|week|month)\b|\bwhat gestational age\b", _I),
+    "threshold": re.compile(r"\bthreshold\b|\bcut[- ]?off\b|\btarget\b|\bgoal\b|\b(?:above|below) (?:what|which)\b|\bwhat (?:level|value|reading|score|bmi|blood pressure)\b|\b(?:what|which)\b[^.?]{0,45}?\b(?:value|level|score|cut[- ]?point)\b|\bmm\s*hg\b|\bhow high\b|\bhow low\b|\bwhat percent", _I),
     "grade": re.compile(r"\bgrade[ds]?\b|\bstrength\b|\bhow strong(?:ly)?\b|\blevel of (?:evidence|recommendation|certainty)\b|\bquality of (?:the )?evidence\b|\bcertainty\b|\bletter grade\b|\bhow confident\b", _I),
     "population": re.compile(r"\bwho should\b|\bwhich (?:patients|adults|women|men|children|people|persons|groups?|populations?)\b|\bwhom\b|\beligib\w*\b|\bin which (?:patients|groups?)\b|\bwhat (?:population|patients|group)\b", _I),
     "yes_no": re.compile(r"^(?:[^?]*[.!]\s+)?(?:is|are|does|do|should|can|could|would|will|has|have|was|were|must)\b", _I),
-    "number": re.compile(r"\bhow many\b|\bwhat (?:number|percentage|proportion)\b|\bhow much\b", _I),
+    "number": re.compile(
+        r"\bhow many\b|\bwhat (?:number|percentage|proportion)\b|\bhow much\b|\b(?:maximum|minimum)\b"
+        # "at what LDL", "to what hemoglobin", "below which eGFR": a value of something the question names
+        r"|\b(?:at|to|from|above|below) (?:what|which) (?!age\b|gestational\b|day\b|week\b|month\b|time\b|point\b|stage\b|extent\b"
+        r"|kind\b|type\b|cases?\b|circumstances?\b|situations?\b|conditions?\b|settings?\b)\w+"
+        r"|\bwhat (?:\w+ ){0,3}?(?:limit|amount|volume|intake|ratio|temperature|diameter|range)\b",
+        _I,
+    ),
 }
 
 NUMERIC = frozenset({"age", "interval", "dose", "duration", "threshold", "number"})
@@ -76,16 +84,32 @@ def sentence_items(text: str) -> frozenset[str]:
     return frozenset(k for k, rx in ITEM_PATTERNS.items() if rx.search(text))
 
 
+# A period after these ends no sentence: "the U.S. SPR" (but "hepatitis B." does), "St. John's wort", "e.g. aspirin", "Dr. Smith".
+_ABBREV = re.compile(r"(?:\b(?:[A-Z]\.){2,3}|\b(?:e\.g|i\.e|vs|etc|Dr|St|No|Fig|approx|Mr|Mrs|Ms)\.)$")
+
+
+def _sentences(text: str, ends: str) -> list[str]:
+    """``text`` split after sentence ends (characters of ``ends``) followed by a capital or digit, never after
+    an abbreviation."""
+    out: list[str] = []
+    for piece in re.split(rf"(?<=[{ends}])\s+(?=[A-Z0-9])", text.strip()):
+        if out and _ABBREV.search(out[-1]):
+            out[-1] += " " + piece
+        else:
+            out.append(piece)
+    return out
+
+
 def ask_part(question: str) -> str:
     """The question itself: a vignette's last sentences from the first one ending in '?' (else the whole)."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", question.strip())
+    parts = _sentences(question, ".!?")
     asks = [i for i, p in enumerate(parts) if p.rstrip().endswith("?")]
     return " ".join(parts[asks[0]:]) if asks else question.strip()
 
 
 def asked_kinds(question: str) -> frozenset[str]:
     """Kinds of item the question asks for (empty: an open question — "what does X say about Y?")."""
-    last = re.split(r"(?<=[.!])\s+(?=[A-Z])", question.strip())[-1]  # a vignette's question is its last sentence
+    last = _sentences(question, ".!")[-1]  # a vignette's question is its last sentence
     kinds = {k for k, rx in ASK_PATTERNS.items() if rx.search(last)}
     if "yes_no" in kinds and len(kinds) > 1:
         kinds.discard("yes_no")  # "Should … and at what age …?" asks the age
