@@ -46,6 +46,8 @@ def test_asked_kind(question, kind):
         ("At what LDL does VA/DoD recommend adding a PCSK9 inhibitor?", {"number"}),
         ("To what hemoglobin should I transfuse preoperatively?", {"number"}),
         ("What is the maximum total daily acetaminophen intake the guideline allows?", {"number"}),
+        ("What waist circumference cut-offs does the guideline use to define increased risk?", {"threshold"}),  # plural
+        ("How many million units of benzathine penicillin G should I give?", {"dose", "number"}),
         ("At what age should screening stop?", {"age"}),  # not a number of "age"
         ("In which situations should a clinician consider naloxone?", set()),
         ("What does the USPSTF say about screening for glaucoma?", set()),

@@ -60,10 +60,10 @@ ITEM_PATTERNS: dict[str, re.Pattern[str]] = {
 ASK_PATTERNS: dict[str, re.Pattern[str]] = {
     "age": re.compile(r"\b(?:what|which|at what|from what|until what|up to what)\s+age|\bhow old\b|\bage (?:range|group|limit|cut[- ]?off)\b|\bstop(?:ping)? (?:at|after)\b|\bbegin(?:ning)? at\b|\bstart(?:ing)? at\b", _I),
     "interval": re.compile(r"\bhow often\b|\binterval\b|\bfrequency\b|\bhow frequently\b|\brepeat\w*\b|\bre-?screen\w*\b|\bevery how\b|\bhow many years between\b|\bhow soon\b", _I),
-    "dose": re.compile(r"(?<!low-)(?<!high-)(?<!low )\bdos(?:e|es|ing|age)\b|\bhow much\b|\bhow many (?:mg|milligrams|units|tablets)\b|\bmg\b(?!/)|\bmme\b|\bmorphine milligram\b", _I),
+    "dose": re.compile(r"(?<!low-)(?<!high-)(?<!low )\bdos(?:e|es|ing|age)\b|\bhow much\b|\bhow many (?:mg|milligrams|(?:million |international )?units|tablets)\b|\bmg\b(?!/)|\bmme\b|\bmorphine milligram\b", _I),
     "duration": re.compile(r"\bhow long\b|\bduration\b|\bfor how many (?:days|weeks|months)\b|\bhow many (?:days|weeks|months|hours)\b|\bwithin how\b"
                           r"|\b(?:at|by|from|until|after|before|in) (?:what|which) (?:gestational |postpartum )?(?:day|week|month)\b|\bwhat gestational age\b", _I),
-    "threshold": re.compile(r"\bthreshold\b|\bcut[- ]?off\b|\btarget\b|\bgoal\b|\b(?:above|below) (?:what|which)\b|\bwhat (?:level|value|reading|score|bmi|blood pressure)\b|\b(?:what|which)\b[^.?]{0,45}?\b(?:value|level|score|cut[- ]?point)\b|\bmm\s*hg\b|\bhow high\b|\bhow low\b|\bwhat percent", _I),
+    "threshold": re.compile(r"\bthresholds?\b|\bcut[- ]?offs?\b|\btarget\b|\bgoal\b|\b(?:above|below) (?:what|which)\b|\bwhat (?:level|value|reading|score|bmi|blood pressure)\b|\b(?:what|which)\b[^.?]{0,45}?\b(?:value|level|score|cut[- ]?point)\b|\bmm\s*hg\b|\bhow high\b|\bhow low\b|\bwhat percent", _I),
     "grade": re.compile(r"\bgrade[ds]?\b|\bstrength\b|\bhow strong(?:ly)?\b|\blevel of (?:evidence|recommendation|certainty)\b|\bquality of (?:the )?evidence\b|\bcertainty\b|\bletter grade\b|\bhow confident\b", _I),
     "population": re.compile(r"\bwho should\b|\bwhich (?:patients|adults|women|men|children|people|persons|groups?|populations?)\b|\bwhom\b|\beligib\w*\b|\bin which (?:patients|groups?)\b|\bwhat (?:population|patients|group)\b", _I),
     "yes_no": re.compile(r"^(?:[^?]*[.!]\s+)?(?:is|are|does|do|should|can|could|would|will|has|have|was|were|must)\b", _I),
