@@ -415,11 +415,9 @@ def gate_combination(fit: list[dict[str, Any]], test: list[dict[str, Any]], ce_f
 
 def _near_miss_at(p: np.ndarray, y: np.ndarray, qtype: np.ndarray, answered: tuple[float, ...] = (0.85, 0.87, 0.89)) -> dict[str, float]:
     """Near-miss abstention with the threshold where the given share of answerable questions is answered."""
-    out = {}
-    for a in answered:
-        t = float(np.quantile(p[y == 1], 1 - a))
-        out[f"{float(np.mean(p[y == 1] >= t)):.3f}"] = round(float(np.mean(p[qtype == "near_miss"] < t)), 3)
-    return out
+    from app.calibration.thresholds import abstained_at_answered
+
+    return abstained_at_answered(p, y == 1, qtype == "near_miss", answered)
 
 
 def report(pairs: Path, out_dir: Path, k_rerank: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.calibration.collect import holds_evidence
-from app.calibration.thresholds import binary_groups, choose_threshold
+from app.calibration.thresholds import abstained_at_answered, binary_groups, choose_threshold
 from app.eval.metrics import risk_coverage
 from app.query.abstain import AbstainModel, LinearModel, Signals
 
@@ -30,6 +30,19 @@ def test_threshold_serves_the_worst_group_of_several():
               (np.array([0, 0, 1, 0], bool), True), (np.array([0, 0, 0, 1], bool), False)]
     t = choose_threshold(p, groups)
     assert 0.5 < t <= 0.6  # every group satisfied
+
+
+def test_abstention_at_fixed_answer_rates_by_hand():
+    # ten answerable questions scored 0.1 … 1.0, four near misses, one unrelated unanswerable
+    p = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.15, 0.55, 0.65, 0.95, 0.99])
+    answerable = np.array([True] * 10 + [False] * 5)
+    near = np.array([False] * 10 + [True] * 4 + [False])
+    # answering 0.8 of the answerable puts the threshold at 0.28 (the 20th percentile): near misses under it: 0.15 only
+    # answering 0.5 puts it at 0.55 (the median): 0.15 is abstained on, 0.55 (= t) is answered
+    assert abstained_at_answered(p, answerable, near, (0.8, 0.5)) == {"0.800": 0.25, "0.500": 0.25}
+    # answering 0.4: threshold 0.64, near misses 0.15 and 0.55 under it
+    assert abstained_at_answered(p, answerable, near, (0.4,)) == {"0.400": 0.5}
+    assert abstained_at_answered(p, answerable, np.zeros(15, bool)) == {}
 
 
 def test_risk_coverage_by_hand():

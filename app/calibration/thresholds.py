@@ -34,3 +34,20 @@ def choose_threshold(p: np.ndarray, groups: Sequence[tuple[np.ndarray, bool]]) -
 def binary_groups(y: np.ndarray) -> list[tuple[np.ndarray, bool]]:
     y = np.asarray(y)
     return [(y == 1, True), (y == 0, False)]
+
+
+def abstained_at_answered(
+    p: np.ndarray, answerable: np.ndarray, negative: np.ndarray, answered: Sequence[float] = (0.85, 0.87, 0.89)
+) -> dict[str, float]:
+    """How many ``negative`` questions are abstained on with the threshold that answers a given share of the
+    ``answerable`` ones: the separation read at fixed answer rates, whatever threshold a rule would pick.
+
+    Keys are the answer rates actually reached (three decimals), values the negatives' abstention rate."""
+    p, answerable, negative = np.asarray(p, dtype=np.float64), np.asarray(answerable, bool), np.asarray(negative, bool)
+    out: dict[str, float] = {}
+    if not answerable.any() or not negative.any():
+        return out
+    for a in answered:
+        t = float(np.quantile(p[answerable], 1 - a))
+        out[f"{float(np.mean(p[answerable] >= t)):.3f}"] = round(float(np.mean(p[negative] < t)), 3)
+    return out

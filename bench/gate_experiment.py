@@ -1,0 +1,158 @@
+"""Offline experiment harness for the abstention gate: collect once, refit and read in seconds.
+
+`guideground calibrate` collects what the gate sees for every labelled question (retrieval, the sentence
+table, the per-document signals), fits, and writes the model. Trying a change to a feature or to the fit
+that way costs a full collection per try. Here the collection is done once and pickled; `report` refits
+the gate exactly as `guideground calibrate` does (app.calibration.fit.fit on the clinician fit split plus
+MedQuAD's fit half) and reads it on every held-out set, optionally without some features::
+
+    python bench/gate_experiment.py collect --index var/shared-idx          # ≈ 1 min once the MedQuAD index exists
+    python bench/gate_experiment.py report                                  # the shipped model's figures
+    python bench/gate_experiment.py report --drop log_q_terms               # a variant
+
+Sets: the clinician dev set's fit and test splits (disagreements left out, as calibration does), the blind
+set, the trap near misses (neither fitted on), MedQuAD's fit and held-out halves (seed 13, as calibrate).
+After changing how a signal is computed, collect again (`--out` another file) and compare the reports.
+
+Read per held-out set: answered / near-miss / out-of-scope abstention at the fitted threshold (the issue's
+figures; `guideground eval` gives the same numbers), AUROC answerable vs near miss, and near misses
+abstained at fixed answer rates (app.calibration.thresholds.abstained_at_answered) — the separation,
+whatever threshold the rule picks. Nothing here is used at serving time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+OUT = Path("var/gate/examples.pkl")
+SIDE_SETS = ("blind=evalsets/blind/test.jsonl", "traps=evalsets/traps/fit.jsonl")
+
+
+def collect(index: Path, work: Path, clinician: Path, extra: list[str], out: Path) -> dict[str, int]:
+    from app.calibration.collect import collect as collect_cases
+    from app.calibration.run import medquad_examples, plain_service
+    from app.eval.cases import load_cases
+    from app.settings import get_settings
+    from ingest.embed import get_embedder
+
+    settings = get_settings()
+    emb = get_embedder(settings.ingest.embedding)
+    svc = plain_service(settings, index, emb)
+
+    def cases(path: Path) -> list[Any]:
+        return [c for c in load_cases(path)[0] if "disagreement" not in c.tags]
+
+    sets: dict[str, Any] = {
+        "fit": collect_cases(svc, cases(clinician / "fit.jsonl"), "clinician"),
+        "test": collect_cases(svc, cases(clinician / "test.jsonl"), "clinician"),
+    }
+    for spec in extra:
+        name, _, path = spec.partition("=")
+        sets[name] = collect_cases(svc, cases(Path(path)), name)
+    sets["medquad_fit"], sets["medquad_heldout"] = medquad_examples(settings, work, 800, 250, 1000, 13, emb, None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as fh:
+        pickle.dump(sets, fh)
+    return {k: len(v) for k, v in sets.items()}
+
+
+def read_set(model: Any, examples: list[Any]) -> dict[str, Any]:
+    """The issue's rates at the model's threshold, and its separation at fixed answer rates."""
+    from sklearn.metrics import roc_auc_score
+
+    from app.calibration.fit import gate_matrix
+    from app.calibration.thresholds import abstained_at_answered
+    from app.query.abstain import sigmoid
+
+    p = np.array([sigmoid(z) for z in model.gate.logits(gate_matrix(examples, model.sentence))])
+    y = np.array([e.label for e in examples])
+    near = np.array(["near_miss" in e.tags for e in examples])
+    oos = np.array(["out_of_scope" in e.tags for e in examples])
+    ans = p >= model.threshold
+    out: dict[str, Any] = {"n": len(examples)}
+    if (y == 1).any():
+        out["answered"] = round(float(ans[y == 1].mean()), 3)
+    if near.any():
+        out["near_miss_abstained"] = round(float(1 - ans[near].mean()), 3)
+    if oos.any():
+        out["out_of_scope_abstained"] = round(float(1 - ans[oos].mean()), 3)
+    if (y == 0).any() and not near.any():
+        out["abstained"] = round(float(1 - ans[y == 0].mean()), 3)
+    neg = near if near.any() else y == 0
+    if (y == 1).any() and neg.any():
+        sel = (y == 1) | neg
+        out["auroc_answerable_vs_" + ("near_miss" if near.any() else "unanswerable")] = round(float(roc_auc_score(y[sel], p[sel])), 3)
+        out["near_miss_abstained_at_answered" if near.any() else "abstained_at_answered"] = abstained_at_answered(p, y == 1, neg)
+    return out
+
+
+def report(examples_path: Path, drop: list[str]) -> dict[str, Any]:
+    import app.calibration.fit as fit_mod
+
+    with open(examples_path, "rb") as fh:
+        sets = pickle.load(fh)
+    unknown = sorted(set(drop) - set(fit_mod.GATE_FEATURES))
+    if unknown:
+        raise SystemExit(f"not gate features: {', '.join(unknown)} (see app/calibration/fit.py GATE_FEATURES)")
+    kept = [f for f in fit_mod.GATE_FEATURES if f not in drop]
+    saved = list(fit_mod.GATE_FEATURES)
+    fit_mod.GATE_FEATURES[:] = kept  # the one list gate_matrix and fit read
+    try:
+        model, rep = fit_mod.fit(sets["fit"] + sets["medquad_fit"])
+        out: dict[str, Any] = {
+            "dropped": drop,
+            "threshold": round(model.threshold, 4),
+            "out_of_fold": rep["out_of_fold"],
+            "out_of_fold_worst": min(rep["out_of_fold"].values()),
+            "gate_weights": rep["gate_weights"],
+        }
+        for name, exs in sets.items():
+            if name not in ("fit", "medquad_fit"):
+                out[name] = read_set(model, exs)
+        both = sets["test"] + sets.get("blind", [])
+        if "blind" in sets:
+            out["test+blind"] = read_set(model, both)
+    finally:
+        fit_mod.GATE_FEATURES[:] = saved
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python bench/gate_experiment.py", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("collect", help="run every labelled question through retrieval once and pickle what the gate sees")
+    c.add_argument("--index", type=Path, required=True, help="an index of ../shared/data/guidelines")
+    c.add_argument("--work", type=Path, default=Path("var/calibration"), help="where calibrate builds (or has built) the MedQuAD index")
+    c.add_argument("--clinician", type=Path, default=Path("evalsets/clinician"))
+    c.add_argument("--extra", action="append", default=None, metavar="NAME=PATH", help=f"held-out sets (default: {', '.join(SIDE_SETS)})")
+    c.add_argument("--out", type=Path, default=OUT)
+    r = sub.add_parser("report", help="refit the gate as calibrate does and read it on every held-out set")
+    r.add_argument("--examples", type=Path, default=OUT)
+    r.add_argument("--drop", action="append", default=[], metavar="FEATURE", help="fit without this gate feature (repeatable)")
+    r.add_argument("--json", action="store_true", help="the whole report, gate weights included")
+    a = ap.parse_args(argv)
+    if a.cmd == "collect":
+        info: dict[str, Any] = collect(a.index, a.work, a.clinician, list(SIDE_SETS) if a.extra is None else a.extra, a.out)
+        print(json.dumps(info, indent=2))
+        return 0
+    rep = report(a.examples, a.drop)
+    if not a.json:
+        rep = {k: v for k, v in rep.items() if k != "gate_weights"}
+    print(json.dumps(rep, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
