@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=AUTH_RESPONSES)
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(..., min_length=1, max_length=120, description="The person or client (approval is checked by name).")
+    name: str = Field(..., min_length=1, max_length=120, pattern=r"\S", description="The person or client (approval is checked by name).")
     role: Literal["reader", "clinician", "curator", "approver", "admin"] = Field(..., description=f"One of {', '.join(ROLES)}.")
 
 

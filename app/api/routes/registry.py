@@ -22,7 +22,7 @@ class GuidelineCreate(BaseModel):
         ..., min_length=1, max_length=120, pattern=r"^[a-z0-9][a-z0-9._-]*$",
         description="Stable id; becomes the doc_id of every version in an index.", examples=["demo-crc"],
     )
-    title: str = Field(..., max_length=500)
+    title: str = Field(..., min_length=1, max_length=500, pattern=r"\S", description="Not blank.")
     issuer: str = Field("", max_length=300)
     topic: str = Field("", max_length=200)
     url: str = Field("", max_length=1000)
