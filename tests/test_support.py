@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.query.support import GroundingChecker, numbers_supported, quantities, split_sentences
+from app.query.support import GroundingChecker, split_sentences
+from app.query.support.numbers import numbers_supported, quantities
 
 REPO = Path(__file__).resolve().parents[1]
 PLANTED = REPO / "evalsets" / "planted"
