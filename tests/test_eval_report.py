@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from app.eval.cases import EvalCase
 from app.eval.cli import eval_app, evaluate
 from app.eval.compare import DEFAULT_GATES, DIRECTIONS, compare_summaries, gates_from_options
-from app.eval.report import SCHEMA_VERSION, EvalReport, load_report, write_report
+from app.eval.report import load_report, write_report
+from app.eval.report_schema import SCHEMA_VERSION, EvalReport
 from app.eval.runner import HttpBackend, select_cases
 from app.query.schemas import AnswerSentence, Citation, QueryRequest, QueryResponse, Timings
 

@@ -24,7 +24,8 @@ from app.errors import GuidegroundError, UsageError
 from app.eval.cases import EvalCase, load_cases
 from app.eval.compare import Comparison, compare_files
 from app.eval.metrics import compute_metrics
-from app.eval.report import EvalReport, build_report, load_report, render_html, report_json, write_report
+from app.eval.report import build_report, load_report, render_html, report_json, write_report
+from app.eval.report_schema import EvalReport
 from app.eval.runner import Ask, GetChunk, HttpBackend, Progress, run_cases, select_cases, service_backend
 
 eval_app = typer.Typer(

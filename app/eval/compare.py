@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.errors import UsageError
-from app.eval.report import EvalReport, load_report
+from app.eval.report import load_report
+from app.eval.report_schema import EvalReport
 
 Direction = Literal["higher", "lower"]
 
