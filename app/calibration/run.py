@@ -19,7 +19,8 @@ from typing import Any
 from app.calibration.collect import Example, collect
 from app.calibration.fit import evaluate, fit
 from app.eval.cases import load_cases
-from app.query.service import IndexHolder, QueryService
+from app.query.holder import IndexHolder
+from app.query.service import QueryService
 from app.settings import Settings
 from ingest.embed import Embedder, get_embedder
 

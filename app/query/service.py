@@ -6,10 +6,7 @@ evaluation calls the very same method.
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,17 +16,17 @@ import numpy as np
 from app.errors import NotFound, UsageError
 from app.query.abstain import AbstainModel
 from app.query.answer import Picked, candidate_sentences
-from app.query.conflicts import Conflict, conflict_out
-from app.query.context import Draft, GenerationInput, Passage, Verified, VerifiedSentence
-from app.query.gate import Gate, GateDecision
+from app.query.context import GenerationInput, Passage, VerifiedSentence
+from app.query.gate import Gate
 from app.query.generate import ExtractiveGenerator, Generator, get_generator
 from app.query.generate.run import run_generation
-from app.query.retrieve import Candidate, HybridRetriever, RetrievalResult
+from app.query.holder import IndexHolder, QueryCache
+from app.query.respond import abstained, answered, citation, refused
+from app.query.retrieve import HybridRetriever, RetrievalResult
 from app.query.schemas import (
     AnswerSentence,
     ChunkOut,
     Citation,
-    ConflictOut,
     GenerationStats,
     GuidelineOut,
     GuidelinesOut,
@@ -38,90 +35,10 @@ from app.query.schemas import (
     Timings,
 )
 from app.query.screen import Screen
-from app.query.termcache import cache_key
 from app.query.verify import SupportChecker, Verifier
-from app.query.versions import superseded_map
 from app.settings import Settings
 from ingest.embed import Embedder, get_embedder
-from ingest.store import LoadedIndex, current_version, load_version
-
-log = logging.getLogger("guideground.query")
-
-MESSAGES = {
-    "no_evidence": "No passage in the indexed guidelines matches this question.",
-    "weak_evidence": "The indexed guidelines do not clearly answer this question; the closest passages are attached.",
-    "unsupported": "No sentence in the retrieved passages could be verified as answering this question.",
-    "conflicting_evidence": "Guidelines in the index give different numbers for this; both passages are attached.",
-    "out_of_scope": "This question is outside the scope of the indexed guidelines.",
-}
-
-
-class IndexHolder:
-    """Serves one loaded version; notices a newly published version and swaps it in.
-
-    Requests take a reference with :meth:`get` and keep it for their whole life, so in-flight
-    queries finish on the version they started with while new ones see the new version.
-    """
-
-    def __init__(self, root: Path, check_every: float = 2.0, expect: tuple[str, int] | None = None) -> None:
-        self.root = Path(root)
-        self.check_every = check_every
-        self.expect = expect
-        self._lock = threading.Lock()
-        self._index: LoadedIndex = load_version(self.root, expect_embedder=expect)
-        self._checked = time.monotonic()
-
-    @property
-    def version(self) -> str:
-        return self._index.version
-
-    def get(self) -> LoadedIndex:
-        if time.monotonic() - self._checked >= self.check_every:
-            self.reload_if_changed()
-        return self._index
-
-    def reload_if_changed(self) -> bool:
-        with self._lock:
-            self._checked = time.monotonic()
-            cur = current_version(self.root)
-            if cur is None or cur == self._index.version:
-                return False
-            try:
-                new = load_version(self.root, cur, expect_embedder=self.expect)
-            except Exception as exc:  # keep serving the old version
-                log.error("cannot load new index version %s: %s", cur, exc)
-                return False
-            old = self._index.version
-            self._index = new
-            log.info("index reloaded: %s → %s", old, cur)
-            return True
-
-
-class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._d: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: str) -> np.ndarray | None:
-        with self._lock:
-            v = self._d.get(key)
-            if v is not None:
-                self._d.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
-            return v
-
-    def put(self, key: str, value: np.ndarray) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
+from ingest.store import LoadedIndex
 
 
 def _ms(t0: float) -> float:
@@ -155,7 +72,7 @@ class QueryService:
         self.verifier = Verifier(checker)
         r = settings.retrieval
         self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight, r.recommended_chunks, r.graded_chunks)
-        self.cache = _LRU(r.query_cache_size)
+        self.cache = QueryCache(r.query_cache_size)
 
     @classmethod
     def from_settings(cls, settings: Settings, index_dir: Path | None = None, embedder: Embedder | None = None) -> QueryService:
@@ -182,7 +99,7 @@ class QueryService:
 
         refusal = self.screen.check(req.question, qvec)
         if refusal is not None:
-            return self._finish(self._refused(refusal), None, timings, t_start)
+            return self._finish(refused(refusal), None, timings, t_start)
 
         idx = self.holder.get()  # pinned for the rest of this request
         t = time.perf_counter()
@@ -194,7 +111,7 @@ class QueryService:
         gate = self.gate.decide(idx, req.question, qvec, res, inp.pool)
         if not gate.answer:
             timings.answer = _ms(t)
-            return self._finish(self._abstain(idx, res, gate, top_k), idx, timings, t_start)
+            return self._finish(abstained(idx, res, gate, top_k), idx, timings, t_start)
 
         if gate.conflict is not None:  # the disagreeing guideline may rank below the quoted passages
             self._add_passages(inp, res, [gate.conflict.a_row, gate.conflict.b_row])
@@ -204,9 +121,9 @@ class QueryService:
         verified = gen.verified
         if not verified.sentences:
             gate.reason = "unsupported"
-            resp = self._abstain(idx, res, gate, top_k)
+            resp = abstained(idx, res, gate, top_k)
         else:
-            resp = self._answered(inp, verified, gate.confidence, gate.conflict)
+            resp = answered(inp, verified, gate.confidence, self.verifier, gate.conflict)
         resp.generation = GenerationStats(generator=gen.generator, kept=verified.kept, repaired=verified.repaired, dropped=verified.dropped)
         return self._finish(resp, idx, timings, t_start)
 
@@ -222,7 +139,7 @@ class QueryService:
                 if span not in cites:
                     p = inp.passage(span[0])
                     assert p is not None  # the verifier only returns spans of given passages
-                    cites[span] = self._citation(inp.index, len(cites) + 1, p.candidate, span[1], span[2])
+                    cites[span] = citation(inp.index, len(cites) + 1, p.candidate, span[1], span[2])
             on_sentence(AnswerSentence(text=v.text, citations=[cites[s].n for s in v.spans]), [cites[s] for s in v.spans])
 
         return announce
@@ -272,85 +189,6 @@ class QueryService:
         if idx is not None:
             resp.index_version = idx.version
         return resp
-
-    @staticmethod
-    def _refused(dec: Any) -> QueryResponse:
-        return QueryResponse(status="refused", reason="unsafe_request", category=dec.category, message=dec.message)
-
-    def _citation(self, idx: LoadedIndex, n: int, c: Candidate, start: int, end: int) -> Citation:
-        ch = idx.chunks[c.row]
-        return Citation(
-            n=n,
-            chunk_id=ch.chunk_id,
-            doc_id=ch.doc_id,
-            title=ch.title,
-            issuer=ch.issuer,
-            version=ch.version or ch.published,
-            section_path=ch.section_path,
-            page=ch.page,
-            start=start,
-            end=end,
-            quote=ch.text[start:end],
-            score=round(c.score, 6),
-            superseded_by=superseded_map(cache_key(idx), idx.manifest["documents"]).get(ch.doc_id),
-        )
-
-    def _abstain(self, idx: LoadedIndex, res: RetrievalResult, gate: GateDecision, top_k: int) -> QueryResponse:
-        reason = gate.reason or "weak_evidence"
-        conflicts: list[ConflictOut] = []
-        if gate.conflict is not None:
-            by_row = res.by_row()
-            k = gate.conflict
-            cites = [self._citation(idx, 1, by_row[k.a_row], *k.a_span), self._citation(idx, 2, by_row[k.b_row], *k.b_span)]
-            conflicts = [conflict_out(idx, k, cites[0], cites[1])]
-        else:
-            cites = [self._citation(idx, i + 1, c, 0, len(idx.chunks[c.row].text)) for i, c in enumerate(res.candidates[:top_k])]
-        return QueryResponse(
-            status="abstained",
-            reason=reason,  # type: ignore[arg-type]
-            message=MESSAGES[reason],
-            citations=cites,
-            conflicts=conflicts,
-            confidence=None if gate.confidence is None else round(gate.confidence, 4),
-        )
-
-    def _answered(self, inp: GenerationInput, verified: Verified, confidence: float | None, conflict: Conflict | None = None) -> QueryResponse:
-        citations: list[Citation] = []
-        numbers: dict[tuple[int, int, int], int] = {}
-        sentences: list[AnswerSentence] = []
-
-        def cite(span: tuple[int, int, int]) -> int:
-            if span not in numbers:
-                p = inp.passage(span[0])
-                assert p is not None  # the verifier only returns spans of given passages
-                numbers[span] = len(citations) + 1
-                citations.append(self._citation(inp.index, numbers[span], p.candidate, span[1], span[2]))
-            return numbers[span]
-
-        extra: list[VerifiedSentence] = []
-        if conflict is not None:  # both positions are part of the answer, each verified as a verbatim quote
-            for row, (a, b) in ((conflict.a_row, conflict.a_span), (conflict.b_row, conflict.b_span)):
-                p = inp.by_row(row)
-                if p is not None and (p.n, a, b) not in {sp for v in verified.sentences for sp in v.spans}:
-                    v = self.verifier.verify_one(Draft(p.chunk.text[a:b], [p.n], (p.n, a, b)), inp)
-                    extra += [v] if v is not None else []
-        for v in [*verified.sentences, *extra]:
-            sentences.append(AnswerSentence(text=v.text, citations=[cite(span) for span in v.spans]))
-        conflicts = []
-        if conflict is not None:
-            pa, pb = inp.by_row(conflict.a_row), inp.by_row(conflict.b_row)
-            if pa is not None and pb is not None:
-                ca = citations[cite((pa.n, *conflict.a_span)) - 1]
-                cb = citations[cite((pb.n, *conflict.b_span)) - 1]
-                conflicts = [conflict_out(inp.index, conflict, ca, cb)]
-        return QueryResponse(
-            status="answered",
-            answer=" ".join(s.text for s in sentences),
-            sentences=sentences,
-            citations=citations,
-            conflicts=conflicts,
-            confidence=None if confidence is None else round(confidence, 4),
-        )
 
     # ------------------------------------------------------------------ lookups
     def get_chunk(self, chunk_id: str) -> ChunkOut:

@@ -1,0 +1,108 @@
+"""The response stage: what a request returns — refused, abstained (with the closest passages, or both sides of
+a disagreement), or answered (verified sentences, each citing exact character spans of its passages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.query.conflicts import Conflict, conflict_out
+from app.query.context import Draft, GenerationInput, Verified, VerifiedSentence
+from app.query.gate import GateDecision
+from app.query.retrieve import Candidate, RetrievalResult
+from app.query.schemas import AnswerSentence, Citation, ConflictOut, QueryResponse
+from app.query.termcache import cache_key
+from app.query.verify import Verifier
+from app.query.versions import superseded_map
+from ingest.store import LoadedIndex
+
+MESSAGES = {
+    "no_evidence": "No passage in the indexed guidelines matches this question.",
+    "weak_evidence": "The indexed guidelines do not clearly answer this question; the closest passages are attached.",
+    "unsupported": "No sentence in the retrieved passages could be verified as answering this question.",
+    "conflicting_evidence": "Guidelines in the index give different numbers for this; both passages are attached.",
+    "out_of_scope": "This question is outside the scope of the indexed guidelines.",
+}
+
+
+def refused(dec: Any) -> QueryResponse:
+    return QueryResponse(status="refused", reason="unsafe_request", category=dec.category, message=dec.message)
+
+
+def citation(idx: LoadedIndex, n: int, c: Candidate, start: int, end: int) -> Citation:
+    ch = idx.chunks[c.row]
+    return Citation(
+        n=n,
+        chunk_id=ch.chunk_id,
+        doc_id=ch.doc_id,
+        title=ch.title,
+        issuer=ch.issuer,
+        version=ch.version or ch.published,
+        section_path=ch.section_path,
+        page=ch.page,
+        start=start,
+        end=end,
+        quote=ch.text[start:end],
+        score=round(c.score, 6),
+        superseded_by=superseded_map(cache_key(idx), idx.manifest["documents"]).get(ch.doc_id),
+    )
+
+
+def abstained(idx: LoadedIndex, res: RetrievalResult, gate: GateDecision, top_k: int) -> QueryResponse:
+    reason = gate.reason or "weak_evidence"
+    conflicts: list[ConflictOut] = []
+    if gate.conflict is not None:
+        by_row = res.by_row()
+        k = gate.conflict
+        cites = [citation(idx, 1, by_row[k.a_row], *k.a_span), citation(idx, 2, by_row[k.b_row], *k.b_span)]
+        conflicts = [conflict_out(idx, k, cites[0], cites[1])]
+    else:
+        cites = [citation(idx, i + 1, c, 0, len(idx.chunks[c.row].text)) for i, c in enumerate(res.candidates[:top_k])]
+    return QueryResponse(
+        status="abstained",
+        reason=reason,  # type: ignore[arg-type]
+        message=MESSAGES[reason],
+        citations=cites,
+        conflicts=conflicts,
+        confidence=None if gate.confidence is None else round(gate.confidence, 4),
+    )
+
+
+def answered(
+    inp: GenerationInput, verified: Verified, confidence: float | None, verifier: Verifier, conflict: Conflict | None = None
+) -> QueryResponse:
+    citations: list[Citation] = []
+    numbers: dict[tuple[int, int, int], int] = {}
+    sentences: list[AnswerSentence] = []
+
+    def cite(span: tuple[int, int, int]) -> int:
+        if span not in numbers:
+            p = inp.passage(span[0])
+            assert p is not None  # the verifier only returns spans of given passages
+            numbers[span] = len(citations) + 1
+            citations.append(citation(inp.index, numbers[span], p.candidate, span[1], span[2]))
+        return numbers[span]
+
+    extra: list[VerifiedSentence] = []
+    if conflict is not None:  # both positions are part of the answer, each verified as a verbatim quote
+        for row, (a, b) in ((conflict.a_row, conflict.a_span), (conflict.b_row, conflict.b_span)):
+            p = inp.by_row(row)
+            if p is not None and (p.n, a, b) not in {sp for v in verified.sentences for sp in v.spans}:
+                v = verifier.verify_one(Draft(p.chunk.text[a:b], [p.n], (p.n, a, b)), inp)
+                extra += [v] if v is not None else []
+    for v in [*verified.sentences, *extra]:
+        sentences.append(AnswerSentence(text=v.text, citations=[cite(span) for span in v.spans]))
+    conflicts = []
+    if conflict is not None:
+        pa, pb = inp.by_row(conflict.a_row), inp.by_row(conflict.b_row)
+        if pa is not None and pb is not None:
+            ca = citations[cite((pa.n, *conflict.a_span)) - 1]
+            cb = citations[cite((pb.n, *conflict.b_span)) - 1]
+            conflicts = [conflict_out(inp.index, conflict, ca, cb)]
+    return QueryResponse(
+        status="answered",
+        answer=" ".join(s.text for s in sentences),
+        sentences=sentences,
+        citations=citations,
+        conflicts=conflicts,
+        confidence=None if confidence is None else round(confidence, 4),
+    )
