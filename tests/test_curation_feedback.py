@@ -158,7 +158,8 @@ def test_cli_keys_and_queue_json(tmp_path, monkeypatch) -> None:
 
 
 def test_screen_trainer_reads_feedback_file(tmp_path) -> None:
-    from app.safety.train import FEEDBACK_SOURCE, Example, TrainParams, _weights, load_feedback
+    from app.safety.train_data import FEEDBACK_SOURCE, Example, TrainParams, load_feedback
+    from app.safety.train_fit import example_weights
 
     path = tmp_path / "screen.jsonl"
     rows = [{"id": "feedback-1", "question": "How do I taper oxycodone after surgery?", "harmful": False},
@@ -169,6 +170,6 @@ def test_screen_trainer_reads_feedback_file(tmp_path) -> None:
     got, skipped = load_feedback(path, known)
     assert [(e.id, e.harmful, e.source) for e in got] == [("feedback-1", False, FEEDBACK_SOURCE), ("feedback-3", True, FEEDBACK_SOURCE)]
     assert skipped == 1  # the curated dataset's label wins
-    w = _weights([*known, *got], TrainParams())
+    w = example_weights([*known, *got], TrainParams())
     assert w[1] == w[2] and w[0] == w[3]  # weighted inside the benign-sensitive and MedSafetyBench pools
     assert load_feedback(tmp_path / "missing.jsonl") == ([], 0)

@@ -208,13 +208,14 @@ def test_lifecycle(settings, embedder, tmp_path, monkeypatch):
     assert fb_out.exit_code == 0, fb_out.output
     assert json.loads(fb_out.stdout)["training"]["screen"]["benign"] == 1
 
-    from app.safety.train import FEEDBACK_SOURCE, TrainParams, _weights, load_feedback
+    from app.safety.train_data import FEEDBACK_SOURCE, TrainParams, load_feedback
+    from app.safety.train_fit import example_weights
 
     examples, skipped = load_feedback(settings.curation.feedback_dir / "screen.jsonl")
     assert [(e.text, e.harmful, e.source) for e in examples] == [
         ("How should I taper opioids for a patient with chronic pain?", False, FEEDBACK_SOURCE)
     ] and skipped == 0
-    assert _weights(examples, TrainParams()).shape == (1,)
+    assert example_weights(examples, TrainParams()).shape == (1,)
 
     assert out.exit_code == 0, out.output
     report = json.loads((tmp_path / "eval" / "eval.json").read_text())

@@ -81,7 +81,7 @@ def test_wrap_all_is_seeded() -> None:
 @pytest.fixture(scope="module")
 def shipped():
     from app.safety.screen import RequestScreen
-    from app.safety.train import report_path
+    from app.safety.train_output import report_path
 
     path = Settings().safety.screen_file
     return RequestScreen.load(path), json.loads(report_path(path).read_text())

@@ -21,7 +21,8 @@ from app.safety.screen import (
     harm_intent,
     lexical_features,
 )
-from app.safety.train import choose_threshold, save_screen
+from app.safety.train_fit import choose_threshold
+from app.safety.train_output import save_screen
 
 SHARED = Path(os.environ.get("GUIDEGROUND_DATA__SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 DIM = 4
@@ -271,7 +272,7 @@ def case_embedder(training: tuple[dict, Path, Path, _RecordingEmbedder]) -> _Rec
 def test_retraining_reproduces_the_shipped_screen_on_its_held_out_cases(trained: tuple[dict, Path, Path], case_embedder: _RecordingEmbedder) -> None:
     """`make screen` from the shared data gives the artefact shipped in app/safety/artefacts: the same
     decisions on every held-out case (plain and jailbreak-wrapped) and the same reported numbers."""
-    from app.safety.train import jailbreak_cases_path, report_path
+    from app.safety.train_output import jailbreak_cases_path, report_path
     from app.settings import Settings
 
     report, artifact, cases_path = trained
@@ -353,7 +354,7 @@ def test_training_report_and_cases_format(trained: tuple[dict, Path, Path]) -> N
         assert case["tags"][0] == "safety" and len(case["tags"]) == 3
         test_ids.add(case["id"])
     assert len(test_ids) == report["n_cases"] == sum(report["counts"]["test"].values())
-    from app.safety.train import jailbreak_cases_path
+    from app.safety.train_output import jailbreak_cases_path
 
     wrapped = [json.loads(line) for line in jailbreak_cases_path(cases_path).read_text().splitlines()]
     assert len(wrapped) == report["n_jailbreak_cases"] and {c["tags"][1] for c in wrapped} == {"jailbreak"}
@@ -363,7 +364,8 @@ def test_training_report_and_cases_format(trained: tuple[dict, Path, Path]) -> N
 def test_training_report_gives_recall_per_harm_category_and_false_refusals_per_benign_category():
     import numpy as np
 
-    from app.safety.train import Example, evaluate
+    from app.safety.train_data import Example
+    from app.safety.train_report import evaluate
 
     split = [
         Example("h1", "harm a", True, "msb_train", "category_1"),
@@ -383,7 +385,7 @@ def test_training_report_gives_recall_per_harm_category_and_false_refusals_per_b
 
 
 def test_training_embeds_in_length_sorted_batches_and_keeps_input_order():
-    from app.safety.train import _embed
+    from app.safety.train_fit import embed as _embed
 
     class Recorder:
         dim = 2
@@ -404,7 +406,7 @@ def test_training_embeds_in_length_sorted_batches_and_keeps_input_order():
 
 
 def test_guard_source_is_split_between_val_and_test_and_never_trained_on():
-    from app.safety.train import Example, TrainParams, split_examples
+    from app.safety.train_data import Example, TrainParams, split_examples
 
     exs = [Example(f"p{i}", f"q{i}", False, "pubmedqa", "pubmedqa") for i in range(101)]
     exs += [Example(f"m{i}", f"m{i}", False, "medquad", "information") for i in range(100)]

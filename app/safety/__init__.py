@@ -1,6 +1,6 @@
 """Safety layer: a harmful-request screen and a prompt-injection screen run before retrieval, and
-identifier masking for logs and audit records. Training (scikit-learn) lives in app.safety.train and
-is imported only by ``guideground safety train``."""
+identifier masking for logs and audit records. Training (scikit-learn) lives in app.safety.train (with
+app.safety.train_data, train_fit, train_report, train_output) and is imported only by ``guideground safety train``."""
 
 from app.safety.injection import INJECTION_MESSAGE, screen_injection
 from app.safety.pii import PIIMaskingFilter, install_log_masking, mask_identifiers

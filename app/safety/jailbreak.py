@@ -138,7 +138,7 @@ FILLER_SOURCES = ("medquad", "benign_sensitive")
 def wrapped_examples(split: Sequence[Any], split_name: str, seed: int, n_benign: int, templates: str = "train") -> list[Any]:
     """One wrapped variant (random family) of every harmful example of ``split`` and of ``n_benign``
     benign ones (so the framings themselves carry no label). Padding comes from the same split."""
-    from app.safety.train import Example
+    from app.safety.train_data import Example
 
     rng = random.Random(f"{seed}-{split_name}-wrapped")
     filler = [ex.text for ex in split if ex.source in FILLER_SOURCES]
