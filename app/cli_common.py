@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from app.errors import GuidegroundError, UsageError
 from app.settings import Settings, get_settings
@@ -61,9 +62,11 @@ def print_json(data: Any) -> None:
 def fail(exc: GuidegroundError, as_json: bool = False) -> None:
     if as_json:
         print_json(exc.to_dict())
-    err.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+    # escaped: a message quoting a path or text with [brackets] is printed as is, not read as markup;
+    # soft_wrap: paths and line numbers stay on one line (copy-pasteable, greppable)
+    err.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True)
     if exc.hint:
-        err.print(f"[dim]hint: {exc.hint}[/dim]", soft_wrap=True)
+        err.print(f"[dim]hint: {escape(exc.hint)}[/dim]", soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 

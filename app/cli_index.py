@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from app.cli_common import IndexOpt, JsonOpt, err, fail, guard, out, print_json, progress, settings
@@ -126,6 +127,10 @@ def versions_list(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
         rows.append({"version": v, "current": v == cur, "built_at": m.get("built_at"), "n_chunks": m.get("n_chunks"), "n_documents": len(m.get("documents", {}))})
     if as_json:
         print_json({"index_dir": str(root), "current": cur, "versions": rows})
+        return
+    if not rows:
+        err.print(f"no published versions under {escape(str(root))}", highlight=False, soft_wrap=True)
+        err.print(f"[dim]hint: build one with: guideground ingest guidelines/ --index {escape(str(root))}[/dim]", soft_wrap=True)
         return
     t = Table("", "version", "built_at", "documents", "chunks")
     for r in rows:

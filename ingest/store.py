@@ -172,8 +172,10 @@ def prune(root: Path, keep: int) -> list[str]:
 
 def set_current(root: Path, version: str) -> None:
     """Point CURRENT at an existing version (rollback)."""
-    if version not in list_versions(root):
-        raise IndexNotFound(f"no version {version} under {root}", hint=f"available: {', '.join(list_versions(root))}")
+    have = list_versions(root)
+    if version not in have:
+        hint = f"available: {', '.join(have)}" if have else f"none is published there; build one with: guideground ingest guidelines/ --index {root}"
+        raise IndexNotFound(f"no version {version} under {root}", hint=hint)
     load_version(root, version)  # verify before switching
     write_atomic(root / POINTER, (version + "\n").encode())
 

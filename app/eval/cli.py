@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
+from app.cli_common import err, fail, out, settings
+from app.cli_common import progress as progress_bars
 from app.errors import GuidegroundError, UsageError
 from app.eval.cases import EvalCase, load_cases
 from app.eval.compare import Comparison, compare_files
@@ -34,8 +35,6 @@ eval_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
 
 
 def evaluate(
@@ -63,58 +62,13 @@ def evaluate_service(svc: Any, cases: Sequence[EvalCase], run: dict[str, Any] | 
     return evaluate(cases, ask, get_chunk, dict({"mode": "in-process", "config": config}, **(run or {})), **kw)
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress | None]:
-    if not enabled:
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.progress import Progress as Bar
-
-    with Bar(TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-             TimeRemainingColumn(), console=err) as bar:
-        tasks: dict[str, Any] = {}
-
-        def cb(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield cb
-
-
-def _fail(exc: GuidegroundError, as_json: bool) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(exc.to_dict(), indent=2) + "\n")
-    # soft_wrap: paths and line numbers stay on one line (copy-pasteable, greppable)
-    err.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True)
-    if exc.hint:
-        err.print(f"[dim]hint: {escape(exc.hint)}[/dim]", soft_wrap=True)
-    raise typer.Exit(exc.exit_code)
-
-
 def _guard(fn: Callable[[], int], as_json: bool) -> None:
     try:
         code = fn()
     except GuidegroundError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
         return
     raise typer.Exit(code)
-
-
-def _settings() -> Any:
-    from app.settings import get_settings
-
-    try:
-        return get_settings()
-    except Exception as exc:
-        raise UsageError(f"invalid settings: {exc}", hint="check GUIDEGROUND_* environment variables") from None
 
 
 def _fmt(v: float | None, metric: str = "", sign: str = "") -> str:
@@ -175,7 +129,7 @@ def eval_main(
         _guard(lambda: _compare(compare, metric, tolerance, as_json), as_json)
     if cases is None:
         err.print(ctx.get_help())
-        _fail(UsageError("--cases is required (or --compare A.json B.json)"), as_json)
+        fail(UsageError("--cases is required (or --compare A.json B.json)"), as_json)
     assert cases is not None
 
     def run() -> int:
@@ -201,7 +155,7 @@ def eval_main(
         return 1 if rep.metrics.n_errors else 0
 
     def _evaluate(chosen: Any, info: dict[str, Any], the_judge: Any) -> Any:
-        with _progress(not quiet and not as_json) as cb:
+        with progress_bars(not quiet and not as_json) as cb:
             if url:
                 backend = HttpBackend(url)
                 try:
@@ -212,7 +166,7 @@ def eval_main(
             else:
                 from app.query.service import QueryService
 
-                s = _settings()
+                s = settings()
                 svc = QueryService.from_settings(s, index_dir=index)
                 rep = evaluate_service(svc, chosen, dict(info, index=str(index or s.index.dir)), top_k=top_k, progress=cb, judge=the_judge)
         return rep
@@ -223,7 +177,7 @@ def eval_main(
 def _judge(kind: str, url: str | None, model: str) -> Any:
     from app.eval.judges import get_judge
 
-    s = _settings()
+    s = settings()
     key = s.llm.api_key.get_secret_value() if s.llm.api_key is not None else None
     return get_judge(kind, url, model, key, s.llm.timeout_seconds)
 
@@ -252,8 +206,8 @@ def build_dataset_cmd(
     from app.eval.datasets import build_dataset
 
     def run() -> int:
-        s = _settings()
-        with _progress(not quiet and not as_json) as cb:
+        s = settings()
+        with progress_bars(not quiet and not as_json) as cb:
             res = build_dataset(name, out_dir, s, docs, seed, heldout, progress=cb, ingest=not no_ingest)
         if as_json:
             sys.stdout.write(json.dumps(res, indent=2) + "\n")
