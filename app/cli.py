@@ -36,14 +36,18 @@ def _mount_eval() -> None:
 
 _mount_eval()
 
-from app.curation import cli as curation_cli  # noqa: E402  (sub-apps: db, keys, guidelines, releases, feedback, curation)
+from app.curation.cli_db import db_app  # noqa: E402
+from app.curation.cli_feedback import curation_app, feedback_app  # noqa: E402
+from app.curation.cli_guidelines import guidelines_app  # noqa: E402
+from app.curation.cli_keys import keys_app  # noqa: E402
+from app.curation.cli_releases import releases_app  # noqa: E402
 
-app.add_typer(curation_cli.db_app, name="db")
-app.add_typer(curation_cli.keys_app, name="keys")
-app.add_typer(curation_cli.guidelines_app, name="guidelines")
-app.add_typer(curation_cli.releases_app, name="releases")
-app.add_typer(curation_cli.feedback_app, name="feedback")
-app.add_typer(curation_cli.curation_app, name="curation")
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(guidelines_app, name="guidelines")
+app.add_typer(releases_app, name="releases")
+app.add_typer(feedback_app, name="feedback")
+app.add_typer(curation_app, name="curation")
 
 
 @app.command()
@@ -51,9 +55,11 @@ def config(as_json: JsonOpt = False) -> None:
     """Print the effective settings (defaults overridden by GUIDEGROUND_* environment variables)."""
 
     def run() -> None:
+        from app.curation.db import mask_url
+
         s = settings()
         data = json.loads(s.model_dump_json())
-        data["database"]["url"] = curation_cli.mask_db_url(data["database"]["url"])  # never print the password
+        data["database"]["url"] = mask_url(data["database"]["url"])  # never print the password
         if as_json:
             print_json(data)
             return
