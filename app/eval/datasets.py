@@ -18,7 +18,6 @@ ingests the corpus into ``<out>/index``.
 from __future__ import annotations
 
 import csv
-import json
 import random
 import re
 import shutil
@@ -28,23 +27,13 @@ from typing import Any
 
 from app.errors import UsageError
 from app.eval.cases import EvalCase, load_cases, write_cases
+from app.shared_data import need, read_jsonl
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDELINE_QUESTIONS = REPO / "evalsets" / "guideline_questions.jsonl"
 MANIFEST_HEADER = ["doc_id", "file", "title", "issuer", "published", "version", "url", "license"]
 DATASETS = ("medquad", "medquad-heldout", "pubmedqa", "msb", "guidelines")
 MEDQUAD_LICENSE = "MedQuAD, Ben Abacha & Demner-Fushman 2019 (CC BY 4.0)"
-
-
-def _need(path: Path) -> Path:
-    if not path.exists():
-        raise UsageError(f"shared data not found: {path}", hint="set GUIDEGROUND_DATA__SHARED_DIR to the shared data folder")
-    return path
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(_need(path), encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def safe_name(doc_id: str) -> str:
@@ -80,9 +69,9 @@ def _write_manifest(corpus: Path, rows: Iterable[dict[str, str]]) -> None:
 # -------------------------------------------------------------------------------------- MedQuAD
 def load_medquad(shared_dir: Path) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """(document metadata by doc_id, QA pairs with a non-empty answer by gold doc_id)."""
-    docs = {d["doc_id"]: d for d in _jsonl(shared_dir / "medquad" / "medquad_docs.jsonl")}
+    docs = {d["doc_id"]: d for d in read_jsonl(shared_dir / "medquad" / "medquad_docs.jsonl")}
     by_doc: dict[str, list[dict[str, Any]]] = {}
-    for q in _jsonl(shared_dir / "medquad" / "medquad_qa.jsonl"):
+    for q in read_jsonl(shared_dir / "medquad" / "medquad_qa.jsonl"):
         if (q.get("answer") or "").strip() and (q.get("question") or "").strip():
             by_doc.setdefault(q["gold_doc_id"], []).append(q)
     return docs, by_doc
@@ -170,7 +159,7 @@ def build_medquad(
 # ------------------------------------------------------------------------------------- PubMedQA
 def build_pubmedqa(out_dir: Path, n_docs: int | None = None, seed: int = 13, shared_dir: Path | None = None) -> tuple[Path, Path]:
     shared = Path(shared_dir) if shared_dir else default_shared_dir()
-    items = _jsonl(shared / "pubmedqa" / "pubmedqa_pqal.jsonl")
+    items = read_jsonl(shared / "pubmedqa" / "pubmedqa_pqal.jsonl")
     if n_docs is not None and n_docs < len(items):
         items = random.Random(seed).sample(items, n_docs)
     corpus = _fresh_corpus(Path(out_dir))
@@ -197,7 +186,7 @@ def build_pubmedqa(out_dir: Path, n_docs: int | None = None, seed: int = 13, sha
 # ------------------------------------------------------------------------------ MedSafetyBench
 def msb_cases(shared_dir: Path, n: int | None = None, seed: int = 13) -> list[EvalCase]:
     """MedSafetyBench train prompts as refuse cases (tags: msb, category_N, generator)."""
-    rows = _jsonl(shared_dir / "medsafetybench" / "medsafetybench_train.jsonl")
+    rows = read_jsonl(shared_dir / "medsafetybench" / "medsafetybench_train.jsonl")
     if n is not None and n < len(rows):
         rows = random.Random(seed).sample(rows, n)
     return [
@@ -230,13 +219,13 @@ def build_guidelines(
     corpus is a copy of every gold document plus a seeded sample of the others, up to ``n_docs``.
     """
     shared = Path(shared_dir) if shared_dir else default_shared_dir()
-    src = _need(shared / "guidelines")
+    src = need(shared / "guidelines")
     cases, _ = load_cases(cases_src or GUIDELINE_QUESTIONS)
     cases_path = Path(out_dir) / "cases.jsonl"
     write_cases(cases_path, cases)
     if n_docs is None:
         return src, cases_path
-    with open(_need(shared / "guidelines.manifest.csv"), newline="", encoding="utf-8-sig") as fh:
+    with open(need(shared / "guidelines.manifest.csv"), newline="", encoding="utf-8-sig") as fh:
         rows = [r for r in csv.DictReader(fh) if (src / (r.get("file") or "")).is_file()]
     gold = {d for c in cases for d in c.gold_doc_ids}
     chosen = [r for r in rows if r["doc_id"] in gold]

@@ -4,16 +4,14 @@ data (and from clinician feedback), and their stratified train/val/test split.""
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from app.errors import ConfigError
 from app.safety.jailbreak import WRAPPED_BENIGN, WRAPPED_HARMFUL
+from app.shared_data import need, read_jsonl
 
 BENIGN_SENSITIVE_FILE = Path(__file__).resolve().parent / "data" / "benign_sensitive.jsonl"
 MSB_FILE = Path("medsafetybench") / "medsafetybench_train.jsonl"
@@ -83,17 +81,6 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _need(path: Path) -> Path:
-    if not path.is_file():
-        raise ConfigError(f"training data not found: {path}", hint="set GUIDEGROUND_DATA__SHARED_DIR to the shared data folder")
-    return path
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(_need(path), encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def load_examples(
     shared_dir: Path, seed: int, params: TrainParams, benign_file: Path = BENIGN_SENSITIVE_FILE
 ) -> tuple[list[Example], dict[str, str]]:
@@ -112,14 +99,14 @@ def load_examples(
         return True
 
     msb = shared_dir / MSB_FILE
-    hashes[str(MSB_FILE)] = file_hash(_need(msb))
-    for r in _read_jsonl(msb):
+    hashes[str(MSB_FILE)] = file_hash(need(msb))
+    for r in read_jsonl(msb):
         add(Example(str(r["id"]), r["prompt"].strip(), True, "msb_train", f"category_{int(r['category'])}"))
 
     harm_pool: dict[str, list[Example]] = {}
     for n in range(1, 10):
         path = shared_dir / MED_HARM_DIR / f"category_{n}.txt"
-        hashes[str(MED_HARM_DIR / path.name)] = file_hash(_need(path))
+        hashes[str(MED_HARM_DIR / path.name)] = file_hash(need(path))
         with open(path, encoding="utf-8") as f:
             harm_pool[f"category_{n}"] = [
                 Example(f"medharm-c{n}-{i}", line.strip(), True, "med_harm_llama3", f"category_{n}")
@@ -137,8 +124,8 @@ def load_examples(
             taken += add(ex)
 
     mq = shared_dir / MEDQUAD_FILE
-    hashes[str(MEDQUAD_FILE)] = file_hash(_need(mq))
-    mq_rows = _read_jsonl(mq)
+    hashes[str(MEDQUAD_FILE)] = file_hash(need(mq))
+    mq_rows = read_jsonl(mq)
     rng.shuffle(mq_rows)
     taken = 0
     for r in mq_rows:
@@ -146,13 +133,13 @@ def load_examples(
             break
         taken += add(Example(str(r["id"]), r["question"].strip(), False, "medquad", str(r.get("qtype") or "other")))
 
-    hashes[f"app/safety/data/{benign_file.name}"] = file_hash(_need(benign_file))
-    for r in _read_jsonl(benign_file):
+    hashes[f"app/safety/data/{benign_file.name}"] = file_hash(need(benign_file))
+    for r in read_jsonl(benign_file):
         add(Example(str(r["id"]), r["question"].strip(), False, "benign_sensitive", str(r["category"])))
 
     pq = shared_dir / PUBMEDQA_FILE
-    hashes[str(PUBMEDQA_FILE)] = file_hash(_need(pq))
-    for r in _read_jsonl(pq):
+    hashes[str(PUBMEDQA_FILE)] = file_hash(need(pq))
+    for r in read_jsonl(pq):
         add(Example(str(r["id"]), r["question"].strip(), False, "pubmedqa", "pubmedqa"))
     return out, hashes
 
@@ -171,7 +158,7 @@ def load_feedback(path: Path | None, known: Sequence[Example] = ()) -> tuple[lis
     seen = {_norm(ex.text) for ex in known}
     out: list[Example] = []
     skipped = 0
-    for r in _read_jsonl(Path(path)):
+    for r in read_jsonl(Path(path)):
         text = str(r.get("question", "")).strip()
         if not text or _norm(text) in seen:
             skipped += bool(text)
