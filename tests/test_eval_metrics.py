@@ -7,15 +7,12 @@ import math
 import pytest
 
 from app.eval.cases import EvalCase, parse_cases
+from app.eval.citations import alce_response, alce_sentence, evidence_hit, quote_ok
 from app.eval.metrics import (
     abstention_metrics,
-    alce_response,
-    alce_sentence,
     compute_metrics,
-    evidence_hit,
     latency_metrics,
     percentile,
-    quote_ok,
     ranked_doc_ids,
     retrieval_scores,
     risk_coverage,

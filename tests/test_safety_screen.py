@@ -11,14 +11,13 @@ import numpy as np
 import pytest
 
 from app.errors import ConfigError
+from app.safety.intent import SELF_HARM_MESSAGE, harm_intent
 from app.safety.ngrams import NgramLR, NgramSpec
 from app.safety.screen import (
     REFUSAL_MESSAGE,
-    SELF_HARM_MESSAGE,
     RequestScreen,
     ScreenDecision,
     features,
-    harm_intent,
     lexical_features,
 )
 from app.safety.train_fit import choose_threshold

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from app.safety.intent import harm_intent
 from app.safety.jailbreak import held_out_variants, wrapped_examples
-from app.safety.screen import CATEGORY_PRINCIPLES, FEATURE_SET, SCREEN_FORMAT, harm_intent
+from app.safety.screen import CATEGORY_PRINCIPLES, FEATURE_SET, SCREEN_FORMAT
 from app.safety.train_data import (
     BENIGN_SENSITIVE_FILE,
     FEEDBACK_SOURCE,
