@@ -39,7 +39,7 @@ DEFAULT_INDEX = REPO / "var" / "shared-idx"
 TYPES = {"answerable", "near_miss", "out_of_scope", "disagreement"}
 KINDS = {"number", "grade", "population", "yes_no", "comparison", "what_says"}
 DISAGREEMENT_ON = {"number", "grade", "direction"}
-COMMON = {"id", "type", "question", "vignette", "kind"}
+COMMON = {"id", "type", "question", "vignette", "kind", "audit"}
 ALLOWED = {
     "answerable": COMMON | {"doc_id", "evidence", "page", "reference_answer"},
     "near_miss": COMMON | {"doc_id", "absent", "trap"},
@@ -245,7 +245,7 @@ def _check_schema(r: dict) -> list[str]:
         return [f"type {t!r} is not one of {sorted(TYPES)}"]
     out = [f"missing field '{f}'" for f in sorted(REQUIRED[t] - r.keys())]
     out += [f"unknown field '{f}' for {t}" for f in sorted(r.keys() - ALLOWED[t])]
-    for f in ("id", "question", "doc_id", "evidence", "reference_answer", "doc_id_b", "evidence_b", "trap"):
+    for f in ("id", "question", "doc_id", "evidence", "reference_answer", "doc_id_b", "evidence_b", "trap", "audit"):
         if f in r and (not isinstance(r[f], str) or not r[f].strip()):
             out.append(f"'{f}' must be a non-empty string")
     if "vignette" in r and not isinstance(r["vignette"], bool):
@@ -398,6 +398,8 @@ def to_case(r: dict) -> dict:
         tags.append(f"kind:{r['kind']}")
     if r.get("vignette"):
         tags.append("vignette")
+    if r.get("audit"):
+        tags.append("audited")
     tags.append(f"split:{split}")
     if t == "disagreement":
         tags += [f"doc_b:{r['doc_id_b']}", f"on:{r['disagreement_on']}"]
@@ -443,6 +445,7 @@ def build(recs: list[dict], out: Path = OUT) -> dict:
     stats["vignettes"] = dict(sorted(vign.items()))
     n_ans = stats["by_type"].get("answerable", 0)
     stats["vignette_share_answerable"] = round(vign["answerable"] / n_ans, 3) if n_ans else 0.0
+    stats["audited"] = sum(bool(r.get("audit")) for r in recs)
     stats["test_documents"] = sorted(test_docs)
     (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return stats

@@ -58,6 +58,13 @@ def test_a_clean_record_passes():
     assert check(answerable()) == []
 
 
+def test_an_audit_note_is_a_non_empty_string_and_tags_the_case():
+    note = "near miss until the second-reader audit: the corpus gives the interval"
+    assert check(answerable(audit=note)) == []
+    assert rules(check(answerable(audit=""))) == {"schema"}
+    assert "audited" in evalset.to_case(answerable(audit=note))["tags"]
+
+
 def test_four_word_overlap_is_caught_but_names_are_allowed():
     copied = answerable(question="Should screening be discontinued once a person has quit for years?")
     bad = check(copied)
@@ -180,6 +187,7 @@ def test_build_writes_eval_cases(tmp_path):
     split = evalset.split_of(recs[0])
     assert f"split:{split}" in a.tags and f"split:{split}" in n.tags
     assert stats["by_type"] == {"answerable": 1, "disagreement": 1, "near_miss": 1, "out_of_scope": 1}
+    assert "audited" not in a.tags and stats["audited"] == 0
     assert json.loads((tmp_path / "stats.json").read_text()) == stats
 
 
