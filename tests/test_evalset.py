@@ -241,3 +241,26 @@ def test_trap_set_checks_against_the_shared_index_and_holds_only_fit_document_ne
     assert {r["type"] for r in recs} == {"near_miss"}
     assert sum(bool(r.get("trap")) for r in recs) >= 0.9 * len(recs)
     assert stats["vignettes"]["near_miss"] >= len(recs) // 3
+
+
+AUDIT = REPO / "evalsets" / "audit" / "near_miss_2026-12-05.jsonl"
+
+
+@pytest.mark.slow
+def test_near_miss_audit_covers_every_near_miss_and_quotes_the_corpus_verbatim(shared_index):
+    rows = [json.loads(line) for line in AUDIT.read_text(encoding="utf-8").splitlines()]
+    near_misses = {}
+    for name in ("clinician", "blind", "traps"):
+        recs, _ = evalset.load_sources(REPO / "evalsets" / name / "src")
+        near_misses.update({r["id"]: r for _, _, r in recs if r["type"] == "near_miss" or r.get("audit")})
+    assert [r["id"] for r in rows] == sorted(near_misses), "the audit must hold exactly one verdict per near miss"
+    assert {r["verdict"] for r in rows} <= {"absent", "partial", "answered"}
+    corpus = evalset.Corpus.load(shared_index[0])
+    quoted = [r for r in rows if r["span"]]
+    missing = [r["id"] for r in quoted if corpus.find(r["doc_id"], r["span"]) is None]
+    assert not missing, f"quoted spans not verbatim in their documents: {missing[:10]}"
+    # the rule of evalsets/audit/README.md: an `answered` verdict is turned answerable (audit note) or kept with a decision
+    for r in rows:
+        if r["verdict"] == "answered":
+            rec = near_misses.get(r["id"])
+            assert r.get("decision") or (rec is not None and rec.get("audit")), f"{r['id']}: answered with no decision"
