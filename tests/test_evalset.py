@@ -264,3 +264,20 @@ def test_near_miss_audit_covers_every_near_miss_and_quotes_the_corpus_verbatim(s
         if r["verdict"] == "answered":
             rec = near_misses.get(r["id"])
             assert r.get("decision") or (rec is not None and rec.get("audit")), f"{r['id']}: answered with no decision"
+
+
+def test_corpus_search_tool_reads_a_built_index(demo_index, capsys):
+    spec = importlib.util.spec_from_file_location("corpus_search", REPO / "scripts" / "corpus_search.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    root = str(demo_index[0])
+    assert tool.main(["--index", root, "docs"]) == 0
+    doc_id = capsys.readouterr().out.split(" | ", 1)[0].strip()
+    assert tool.main(["--index", root, "grep", r"\bscreen\w*", "--max", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "matches" in out and not out.startswith("-- 0 matches")
+    span = out.split("...", 2)[1][:40].strip()
+    hit_doc = out.split("]", 1)[0].lstrip("[").split(" p")[0]
+    assert tool.main(["--index", root, "has", hit_doc, span]) == 0
+    assert tool.main(["--index", root, "has", doc_id, "no guideline says this sentence, ever"]) == 1
+    assert "NOT FOUND" in capsys.readouterr().out
