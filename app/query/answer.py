@@ -85,6 +85,28 @@ def _sentence_prior(text: str, title: str) -> float:
 # A recommendation's grade set apart after it: "… in adults. (I statement)", "… (B recommendation)". Not quotable on
 # its own; quoted with the sentence before it, so a recommendation comes with its grade.
 GRADE_LABEL = re.compile(r"^\s*\((?:(?:grade\s+)?[A-D]\s+recommendation|I\s+statement|grade\s+[A-DI])\)\.?\s*$", re.IGNORECASE)
+# The same in the VA/DoD and CDC styles, which the splitter leaves at the head of the next sentence ("… over another.
+# (Strong For; Reviewed, New-replaced) 9. In patients …", "(Weak For)", "(Category IB)", "(Consensus–Panel Expertise)").
+# Read only once the answer's sentences are chosen (``with_trailing_label``): the gate and the sentence scorer see the
+# sentences as ingest split them (docs/benchmarks.md, stop 32).
+TRAILING_LABEL = re.compile(
+    r"\s*\((?:(?:grade\s+)?[A-D]\s+recommendation|I\s+statement|grade\s+[A-DI]|category\s+I[ABC]?|"
+    r"(?:strong|weak|moderate|conditional|consensus|not\s+applicable|N/A|carryover|modified\s+from|"
+    r"recommendation\s+category|level\s+of\s+evidence|quality\s+of\s+evidence)\b[^()]{0,100})\)\.?(?=\s|$)",
+    re.IGNORECASE,
+)
+
+
+def with_trailing_label(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of a chosen sentence widened to the grade label right after it, and moved past one it opens with."""
+    if m := TRAILING_LABEL.match(text, end):
+        end = m.end()
+    if (m := TRAILING_LABEL.match(text, start, end)) and m.start() == start and text[start] == "(":
+        rest = m.end()
+        while rest < end and text[rest].isspace():
+            rest += 1
+        start = rest if end - rest >= _MIN_CHARS else start
+    return start, end
 
 
 # A bibliography entry, or a piece of one: an author list, "et al.", "2007;147:478–91", a PMID or DOI.

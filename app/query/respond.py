@@ -86,9 +86,10 @@ def answered(
     if conflict is not None:  # both positions are part of the answer, each verified as a verbatim quote
         for row, (a, b) in ((conflict.a_row, conflict.a_span), (conflict.b_row, conflict.b_span)):
             p = inp.by_row(row)
-            if p is not None and (p.n, a, b) not in {sp for v in verified.sentences for sp in v.spans}:
-                v = verifier.verify_one(Draft(p.chunk.text[a:b], [p.n], (p.n, a, b)), inp)
-                extra += [v] if v is not None else []
+            if p is None or any(n == p.n and s < b and a < e for v in verified.sentences for n, s, e in v.spans):
+                continue  # already quoted (perhaps widened to its grade label)
+            v = verifier.verify_one(Draft(p.chunk.text[a:b], [p.n], (p.n, a, b)), inp)
+            extra += [v] if v is not None else []
     for v in [*verified.sentences, *extra]:
         sentences.append(AnswerSentence(text=v.text, citations=[cite(span) for span in v.spans]))
     conflicts = []

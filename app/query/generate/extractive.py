@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.query.answer import mmr_select, select_by_score
+from app.query.answer import mmr_select, select_by_score, with_trailing_label
 from app.query.context import Draft, GenerationInput
 
 if TYPE_CHECKING:
@@ -28,7 +28,8 @@ class ExtractiveGenerator:
             passage = inp.by_row(p.row)
             if passage is None:
                 continue
-            drafts.append(Draft(text=p.text, passages=[passage.n], span=(passage.n, p.start, p.end)))
+            start, end = with_trailing_label(passage.chunk.text, p.start, p.end)  # the recommendation with its grade
+            drafts.append(Draft(text=passage.chunk.text[start:end], passages=[passage.n], span=(passage.n, start, end)))
         return drafts
 
 
