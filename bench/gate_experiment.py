@@ -9,10 +9,13 @@ MedQuAD's fit half) and reads it on every held-out set, optionally without some 
     python bench/gate_experiment.py collect --index var/shared-idx          # ≈ 1 min once the MedQuAD index exists
     python bench/gate_experiment.py report                                  # the shipped model's figures
     python bench/gate_experiment.py report --drop log_q_terms               # a variant
+    python bench/gate_experiment.py report --candidate unmet3               # a candidate signal (bench/gate_candidates.py)
 
 Sets: the clinician dev set's fit and test splits (disagreements left out, as calibration does), the blind
 set, the trap near misses (neither fitted on), MedQuAD's fit and held-out halves (seed 13, as calibrate).
-After changing how a signal is computed, collect again (`--out` another file) and compare the reports.
+After changing how a signal is computed, collect again (`--out` another file) and compare the reports. `collect`
+also keeps each pool's sentence texts and terms, so a new signal can first be tried as a candidate
+(bench/gate_candidates.py, `--candidate NAME`) before it is written into app/query/signals.py.
 
 Read per held-out set: answered / near-miss / out-of-scope abstention at the fitted threshold (the issue's
 figures; `guideground eval` gives the same numbers), AUROC answerable vs near miss, and near misses
@@ -40,6 +43,25 @@ OUT = Path("var/gate/examples.pkl")
 SIDE_SETS = ("blind=evalsets/blind/test.jsonl", "traps=evalsets/traps/fit.jsonl")
 
 
+def aux_of(svc: Any, examples: list[Any]) -> dict[str, Any]:
+    """What bench/gate_candidates.py reads about each example's pool: its texts and terms, the asked words' IDF."""
+    from gate_candidates import Aux
+
+    from app.query.asks import ask_part
+    from app.query.signals import framing_terms
+
+    out: dict[str, Any] = {}
+    for e in examples:
+        _, idx, pool = svc.explain(e.question)
+        bm = idx.bm25
+        if len(pool) != len(e.X):
+            raise SystemExit(f"{e.case_id}: the pool changed since it was collected")
+        framing = framing_terms(bm)
+        ask = {t: bm.idf(t) for t in set(bm.terms(ask_part(e.question))) if t not in framing}
+        out[e.case_id] = Aux([p.text for p in pool], [frozenset(bm.terms(p.text)) for p in pool], ask, bm.max_idf)
+    return out
+
+
 def collect(index: Path, work: Path, clinician: Path, extra: list[str], out: Path) -> dict[str, int]:
     from app.calibration.collect import collect as collect_cases
     from app.calibration.run import medquad_examples, plain_service
@@ -62,13 +84,15 @@ def collect(index: Path, work: Path, clinician: Path, extra: list[str], out: Pat
         name, _, path = spec.partition("=")
         sets[name] = collect_cases(svc, cases(Path(path)), name)
     sets["medquad_fit"], sets["medquad_heldout"] = medquad_examples(settings, work, 800, 250, 1000, 13, emb, None)
+    aux = aux_of(svc, [e for k, v in sets.items() if not k.startswith("medquad") for e in v])
+    aux.update(aux_of(plain_service(settings, work / "medquad-index", emb), sets["medquad_fit"] + sets["medquad_heldout"]))
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "wb") as fh:
-        pickle.dump(sets, fh)
+        pickle.dump({"sets": sets, "aux": aux}, fh)
     return {k: len(v) for k, v in sets.items()}
 
 
-def read_set(model: Any, examples: list[Any]) -> dict[str, Any]:
+def read_set(model: Any, examples: list[Any], extra: Any = None) -> dict[str, Any]:
     """The issue's rates at the model's threshold, and its separation at fixed answer rates."""
     from sklearn.metrics import roc_auc_score
 
@@ -76,7 +100,7 @@ def read_set(model: Any, examples: list[Any]) -> dict[str, Any]:
     from app.calibration.thresholds import abstained_at_answered
     from app.query.abstain import sigmoid
 
-    p = np.array([sigmoid(z) for z in model.gate.logits(gate_matrix(examples, model.sentence))])
+    p = np.array([sigmoid(z) for z in model.gate.logits(gate_matrix(examples, model.sentence, extra))])
     y = np.array([e.label for e in examples])
     near = np.array(["near_miss" in e.tags for e in examples])
     oos = np.array(["out_of_scope" in e.tags for e in examples])
@@ -98,34 +122,60 @@ def read_set(model: Any, examples: list[Any]) -> dict[str, Any]:
     return out
 
 
-def report(examples_path: Path, drop: list[str]) -> dict[str, Any]:
+def report(examples_path: Path, drop: list[str], candidates: list[str] | None = None) -> dict[str, Any]:
+    from gate_candidates import GATE_CANDIDATES, SENTENCE_CANDIDATES
+
     import app.calibration.fit as fit_mod
+    import app.query.signals as signals_mod
 
     with open(examples_path, "rb") as fh:
-        sets = pickle.load(fh)
+        data = pickle.load(fh)
+    if "sets" not in data:
+        raise SystemExit(f"{examples_path} is from an older collect: collect again")
+    sets, aux = data["sets"], data["aux"]
+    candidates = candidates or []
     unknown = sorted(set(drop) - set(fit_mod.GATE_FEATURES))
     if unknown:
         raise SystemExit(f"not gate features: {', '.join(unknown)} (see app/calibration/fit.py GATE_FEATURES)")
-    kept = [f for f in fit_mod.GATE_FEATURES if f not in drop]
-    saved = list(fit_mod.GATE_FEATURES)
-    fit_mod.GATE_FEATURES[:] = kept  # the one list gate_matrix and fit read
+    unknown = sorted(set(candidates) - set(GATE_CANDIDATES) - set(SENTENCE_CANDIDATES))
+    if unknown:
+        raise SystemExit(f"not candidates: {', '.join(unknown)} (see bench/gate_candidates.py)")
+    gate_c = [c for c in candidates if c in GATE_CANDIDATES]
+    sent_c = [c for c in candidates if c in SENTENCE_CANDIDATES]
+    for exs in sets.values():  # a sentence candidate is one more column of every sentence table
+        for e in exs:
+            if sent_c:
+                cols = [SENTENCE_CANDIDATES[c](e, aux[e.case_id]) for c in sent_c]
+                e.X = np.hstack([e.X, np.array(cols, dtype=np.float64).T.reshape(len(e.X), len(sent_c))])
+
+    def extra(e: Any, order: np.ndarray) -> dict[str, float]:
+        return {c: GATE_CANDIDATES[c](e, aux[e.case_id], order) for c in gate_c}
+
+    saved, saved_sent = list(fit_mod.GATE_FEATURES), list(signals_mod.SENTENCE_FEATURES)
+    # the one list gate_matrix and fit read (and the sentence scorer's, which summarize indexes by name)
+    fit_mod.GATE_FEATURES[:] = [f for f in saved if f not in drop] + gate_c
+    signals_mod.SENTENCE_FEATURES[:] = saved_sent + sent_c
+    ext = extra if gate_c else None
     try:
-        model, rep = fit_mod.fit(sets["fit"] + sets["medquad_fit"])
+        model, rep = fit_mod.fit(sets["fit"] + sets["medquad_fit"], extra=ext)
         out: dict[str, Any] = {
             "dropped": drop,
+            "candidates": candidates,
             "threshold": round(model.threshold, 4),
             "out_of_fold": rep["out_of_fold"],
             "out_of_fold_worst": min(rep["out_of_fold"].values()),
+            "out_of_fold_auroc": rep["out_of_fold_auroc"],
             "gate_weights": rep["gate_weights"],
+            "sentence_weights": rep["sentence_weights"],
         }
         for name, exs in sets.items():
             if name not in ("fit", "medquad_fit"):
-                out[name] = read_set(model, exs)
-        both = sets["test"] + sets.get("blind", [])
+                out[name] = read_set(model, exs, ext)
         if "blind" in sets:
-            out["test+blind"] = read_set(model, both)
+            out["test+blind"] = read_set(model, sets["test"] + sets["blind"], ext)
     finally:
         fit_mod.GATE_FEATURES[:] = saved
+        signals_mod.SENTENCE_FEATURES[:] = saved_sent
     return out
 
 
@@ -141,15 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("report", help="refit the gate as calibrate does and read it on every held-out set")
     r.add_argument("--examples", type=Path, default=OUT)
     r.add_argument("--drop", action="append", default=[], metavar="FEATURE", help="fit without this gate feature (repeatable)")
+    r.add_argument("--candidate", action="append", default=[], metavar="NAME",
+                   help="fit with this candidate signal from bench/gate_candidates.py (repeatable)")
     r.add_argument("--json", action="store_true", help="the whole report, gate weights included")
     a = ap.parse_args(argv)
     if a.cmd == "collect":
         info: dict[str, Any] = collect(a.index, a.work, a.clinician, list(SIDE_SETS) if a.extra is None else a.extra, a.out)
         print(json.dumps(info, indent=2))
         return 0
-    rep = report(a.examples, a.drop)
+    rep = report(a.examples, a.drop, a.candidate)
     if not a.json:
-        rep = {k: v for k, v in rep.items() if k != "gate_weights"}
+        rep = {k: v for k, v in rep.items() if k not in ("gate_weights", "sentence_weights")}
     print(json.dumps(rep, indent=2))
     return 0
 

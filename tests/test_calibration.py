@@ -100,3 +100,26 @@ def test_bm25_idf_weighs_rare_terms_and_unseen_terms_most():
     # Lucene BM25 IDF from the document frequency: ln(1 + (N - df + 0.5) / (df + 0.5))
     assert rare == pytest.approx(np.log(1 + (4 - 1 + 0.5) / 1.5))
     assert unseen == pytest.approx(np.log(1 + 4.5 / 0.5))
+
+
+def test_gate_matrix_gives_a_candidate_signal_the_read_rows_best_first(monkeypatch):
+    """bench/gate_experiment.py tries candidate signals through ``extra``: it sees the rows of the sentence table
+    the gate reads (not the graded statements), best-scored first, and its values are read by name."""
+    import app.calibration.fit as fit
+    from app.calibration.collect import Example
+    from app.query.signals import SENTENCE_FEATURES
+
+    X = np.zeros((3, len(SENTENCE_FEATURES)))
+    X[:, SENTENCE_FEATURES.index("sim")] = [0.2, 0.9, 0.5]  # no sentence model: similarity orders them
+    e = Example("q1", "What dose?", 1, "clinician", "d", X, ["d", "d", "d"], np.zeros(3, dtype=np.int64), {},
+                read=np.array([True, False, True]))
+    seen: list[list[int]] = []
+
+    def extra(ex, order):
+        seen.append(order.tolist())
+        return {"candidate": 10.0 + order[0]}
+
+    monkeypatch.setattr(fit, "GATE_FEATURES", ["candidate", "best_sim"])
+    assert fit.gate_matrix([e], None, extra).tolist() == [[12.0, 0.5]]
+    assert seen == [[2, 0]]  # row 1 (0.9) is a graded statement the gate does not read
+    assert fit.gate_matrix([e], None).tolist() == [[0.0, 0.5]]  # serving passes none

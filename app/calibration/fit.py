@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,17 +40,25 @@ def fit_sentence_model(examples: Sequence[Example]) -> LinearModel | None:
     return fit_linear(X, y, list(SENTENCE_FEATURES))
 
 
-def gate_matrix(examples: Sequence[Example], sent: LinearModel | None) -> np.ndarray:
+# Candidate signals tried offline (bench/gate_experiment.py --candidate): (example, the rows of its sentence
+# table the gate reads, best-scored first) → more named signals. Serving never passes one.
+Extra = Callable[[Example, np.ndarray], dict[str, float]]
+
+
+def gate_matrix(examples: Sequence[Example], sent: LinearModel | None, extra: Extra | None = None) -> np.ndarray:
     rows = []
     for e in examples:
         X, docs = e.X, e.sent_docs
+        rows_read = np.arange(len(X))
         if e.read is not None and not e.read.all():  # the gate does not read the graded statements
-            X, docs = X[e.read], [d for d, r in zip(docs, e.read.tolist(), strict=True) if r]
+            X, docs, rows_read = X[e.read], [d for d, r in zip(docs, e.read.tolist(), strict=True) if r], rows_read[e.read]
         scores = score_sentences(X, sent)
         v = dict(e.passage)
         top = docs[int(np.argmax(scores))] if len(scores) else ""
         v.update(e.doc_signals.get(top) or NO_DOCUMENT)
         v = summarize(X, docs, scores, v)
+        if extra is not None:
+            v.update(extra(e, rows_read[np.argsort(-scores, kind="stable")]))
         rows.append(Signals(v).vector(GATE_FEATURES))
     return np.array(rows, dtype=np.float64)
 
@@ -64,16 +72,16 @@ def _folds(groups: Sequence[str], k: int, seed: int) -> list[np.ndarray]:
     return [np.flatnonzero(f == i) for i in range(k)]
 
 
-def out_of_fold(examples: Sequence[Example], k: int = 5, seed: int = 13) -> np.ndarray:
+def out_of_fold(examples: Sequence[Example], k: int = 5, seed: int = 13, extra: Extra | None = None) -> np.ndarray:
     """P(answerable) for every example from models that never saw its document."""
     p = np.zeros(len(examples))
     for test in _folds([e.group for e in examples], k, seed):
         train = np.setdiff1d(np.arange(len(examples)), test)
         tr = [examples[i] for i in train]
         sent = fit_sentence_model(tr)
-        gate = fit_linear(gate_matrix(tr, sent), np.array([e.label for e in tr]), GATE_FEATURES)
+        gate = fit_linear(gate_matrix(tr, sent, extra), np.array([e.label for e in tr]), GATE_FEATURES)
         te = [examples[i] for i in test]
-        p[test] = [sigmoid(z) for z in gate.logits(gate_matrix(te, sent))]
+        p[test] = [sigmoid(z) for z in gate.logits(gate_matrix(te, sent, extra))]
     return p
 
 
@@ -87,13 +95,13 @@ def rate_groups(examples: Sequence[Example]) -> list[tuple[str, np.ndarray, bool
     return out
 
 
-def fit(examples: Sequence[Example], seed: int = 13) -> tuple[AbstainModel, dict[str, Any]]:
+def fit(examples: Sequence[Example], seed: int = 13, extra: Extra | None = None) -> tuple[AbstainModel, dict[str, Any]]:
     y = np.array([e.label for e in examples])
-    oof = out_of_fold(examples, seed=seed)
+    oof = out_of_fold(examples, seed=seed, extra=extra)
     groups = rate_groups(examples)
     t = choose_threshold(oof, [(m, pos) for _, m, pos in groups])
     sent = fit_sentence_model(examples)
-    gate = fit_linear(gate_matrix(examples, sent), y, GATE_FEATURES)
+    gate = fit_linear(gate_matrix(examples, sent, extra), y, GATE_FEATURES)
     model = AbstainModel(gate, t, sent)
     report = {
         "threshold_rule": "maximize the worst of the per-source answer/abstain rates, on out-of-fold probabilities (folds by document)",

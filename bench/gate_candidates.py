@@ -1,0 +1,107 @@
+"""Candidate gate and sentence signals, tried offline by ``bench/gate_experiment.py report --candidate NAME``.
+
+A candidate is computed from what ``collect`` stored beside each example (``Aux``: the pool sentences' texts and
+BM25 terms, the IDF of the question's asked words) — never at serving time. One that earns its place moves
+into ``app/query/signals.py`` and ``app/calibration/fit.py``; the ones below are kept so that the stop-33
+negative result (docs/benchmarks.md) can be re-run and so the next idea starts from them.
+
+- gate candidates: ``(example, aux, rows of the sentence table best-scored first) → value``;
+- sentence candidates: ``(example, aux) → one value per pool sentence`` (a new column of the sentence table,
+  so the sentence scorer is refitted with it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.query.asks import asked_kinds, sentence_items
+
+SPECIFIC = frozenset({"age", "interval", "dose", "duration", "threshold"})
+DECLINES = re.compile(
+    r"\binsufficient\b|\bunknown\b|\bunclear\b|\bnot (?:been )?(?:established|known|determined|clear)\b|"
+    r"\bno (?:evidence|data|studies|trials|recommendation)\b|\bclinical judgment\b|\bdid not (?:review|find|identify)\b|"
+    r"\binadequate\b|\blimited evidence\b|\bfew studies\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Aux:
+    """What a candidate may read about one example's pool (aligned with the rows of ``example.X``)."""
+
+    texts: list[str]
+    terms: list[frozenset[str]]
+    ask_idf: dict[str, float]  # the question's asked words (framing words left out) → IDF in its index
+    max_idf: float
+
+
+def _spec(e: Any) -> frozenset[str]:
+    return asked_kinds(e.question) & SPECIFIC
+
+
+def _full(text: str, spec: frozenset[str]) -> bool:
+    """The sentence gives a value of every asked specific kind (a number and the kind's item)."""
+    items = sentence_items(text)
+    return "number" in items and all(k in items for k in spec)
+
+
+def _unmet(n: int, how: str) -> Callable[[Any, Aux, np.ndarray], float]:
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        spec = _spec(e)
+        top = [a.texts[i] for i in order[:n]]
+        if not spec:
+            return 0.0
+        if how == "full":
+            return float(not any(_full(t, spec) for t in top))
+        if how == "union":
+            return float(not all(any(k in sentence_items(t) for t in top) for k in spec))
+        return float(not any(k in sentence_items(t) for t in top for k in spec))
+    return f
+
+
+def _missing(n: int, rarest_only: bool) -> Callable[[Any, Aux, np.ndarray], float]:
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        tops = [a.terms[i] for i in order[:n]]
+        if rarest_only:
+            if not a.ask_idf:
+                return 0.0
+            rare = max(a.ask_idf, key=lambda t: (a.ask_idf[t], t))
+            return float(not any(rare in s for s in tops))
+        miss = [w for t, w in a.ask_idf.items() if not any(t in s for s in tops)]
+        return max(miss, default=0.0) / a.max_idf if a.max_idf else 0.0
+    return f
+
+
+def _declines(n: int, numeric_only: bool) -> Callable[[Any, Aux, np.ndarray], float]:
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        if numeric_only and not (asked_kinds(e.question) & (SPECIFIC | {"number"})):
+            return 0.0
+        return float(any(DECLINES.search(a.texts[i]) for i in order[:n]))
+    return f
+
+
+GATE_CANDIDATES: dict[str, Callable[[Any, Aux, np.ndarray], float]] = {
+    # the question asks a specific kind (age, interval, dose, duration, threshold) and the best sentences give no value of it
+    "unmet1": _unmet(1, "full"), "unmet3": _unmet(3, "full"), "unmet_union": _unmet(3, "union"), "unmet_any3": _unmet(3, "any"),
+    # the question's asked words (its rarest one) absent from the best sentences
+    "sub_miss1": _missing(1, False), "sub_miss3": _missing(3, False), "rare_miss1": _missing(1, True), "rare_miss3": _missing(3, True),
+    # the best sentences say the evidence is insufficient or unknown (for any question, or one asking a value)
+    "dec1": _declines(1, False), "dec3": _declines(3, False), "dec1_num": _declines(1, True), "dec3_num": _declines(3, True),
+}
+
+
+def _rarest(a: Aux, n: int) -> list[str]:
+    return sorted(a.ask_idf, key=lambda t: (-a.ask_idf[t], t))[:n]
+
+
+SENTENCE_CANDIDATES: dict[str, Callable[[Any, Aux], list[float]]] = {
+    "s_rare": lambda e, a: [float(bool(r) and r[0] in s) for r in [_rarest(a, 1)] for s in a.terms],
+    "s_rare2": lambda e, a: [(sum(t in s for t in r) / len(r)) if r else 0.0 for r in [_rarest(a, 2)] for s in a.terms],
+    "s_full": lambda e, a: [float(bool(sp) and _full(t, sp)) for sp in [_spec(e)] for t in a.texts],
+    "s_num": lambda e, a: [float("number" in sentence_items(t)) for t in a.texts],
+}
