@@ -31,6 +31,7 @@ from ingest.bm25 import Bm25Params
 from ingest.documents import IngestParams
 from ingest.embed import Embedder
 from ingest.errors import GuidegroundError, UsageError
+from ingest.parse.pdf import REVISION as PDF_REVISION
 from ingest.planning import FileReport, collect_files
 from ingest.publish import assemble, publish
 from ingest.store import LoadedIndex, current_version, load_version, writer_lock
@@ -78,7 +79,7 @@ def _params_fingerprint(params: IngestParams, embedder: Embedder) -> dict[str, A
         "chunking": params.chunking.model_dump(),
         "embedder": emb,
         "bm25": Bm25Params().model_dump(),
-        "pdf_parser": params.pdf_parser,
+        "pdf_parser": params.pdf_parser if params.pdf_parser != "pymupdf" else f"pymupdf-r{PDF_REVISION}",
         "dense": {"late": "late-chunking-v1", "sentences": "mean(sentences)+context-v1"}[params.embedding.pooling],
     }
 

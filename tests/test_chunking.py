@@ -89,3 +89,27 @@ def test_sentence_splitter_keeps_abbreviations_and_decimals():
     text = "Use e.g. 2.5 mg daily per the U.S. label. Stop after 3 days. Next"
     spans = [text[a:b] for a, b in split_spans(text)]
     assert spans == ["Use e.g. 2.5 mg daily per the U.S. label.", "Stop after 3 days.", "Next"]
+
+
+def test_pdf_paragraph_broken_by_a_layout_break_is_joined():
+    """A column or page break (or a box's "Continued on the next page.") splits a sentence into two blocks: the
+    second is joined back when it opens in lower case or with a parenthesis, and the mark is dropped."""
+    from ingest.documents import Block
+    from ingest.parse.pdf import _merge_continuations
+
+    def merged(*texts: str) -> list[str]:
+        return [b.text for b in _merge_continuations([Block("text", t, page=1) for t in texts])]
+
+    assert merged("If clinicians suspect opioid use disorder on findings in PDMP data",
+                  "(see Recommendation 9) or from toxicology testing, they should discuss it.") == [
+        "If clinicians suspect opioid use disorder on findings in PDMP data (see Recommendation 9) or from toxicology testing, they should discuss it."]
+    assert merged("buprenorphine should be initiated", "(96) and titrated upward.") == ["buprenorphine should be initiated (96) and titrated upward."]
+    assert merged("CDC obtained input from patients and\n\nContinued on the next page.", "public comment opportunities.") == [
+        "CDC obtained input from patients and public comment opportunities."]
+    assert merged("If opioids are", "Continued on the next page.", "justified despite low-quality evidence.") == [
+        "If opioids are justified despite low-quality evidence."]
+    # a finished sentence, a label after a parenthesis, a capitalized paragraph: left apart
+    assert len(merged("Offer naloxone.", "(Strong For)")) == 2
+    assert len(merged("over another (see Table 2)", "(Weak For)")) == 2
+    assert len(merged("Epilepsy", "(see also Drug Interactions) 1/2* 1/2*")) == 2  # a flattened table row
+    assert len(merged("Screening for hepatitis B", "Adults at increased risk should be screened.")) == 2

@@ -255,6 +255,9 @@ def test_late_pooling_encodes_each_chunk_once_and_fills_truncated_sentences(tmp_
     report = run_ingest([src], tmp_path / "index", params, counter)
     idx = load_version(tmp_path / "index")
     assert idx.manifest["fingerprint"]["dense"] == "late-chunking-v1"
+    from ingest.parse.pdf import REVISION
+
+    assert idx.manifest["fingerprint"]["pdf_parser"] == f"pymupdf-r{REVISION}"  # a parser revision rebuilds an index
     # One text per chunk, plus the sentences the encoder's 256-token truncation cut off.
     assert report.n_embedded_texts == len(counter.texts) > len(idx.chunks)
     assert sum(t.startswith("Long demo") for t in counter.texts) == len(idx.chunks)

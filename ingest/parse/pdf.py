@@ -14,10 +14,19 @@ from ingest.documents import Block, BlockKind
 from ingest.errors import BadInput
 from ingest.parse.normalize import looks_like_recommendation, normalize_text
 
+# Bump when the blocks a PDF parses to change (what is joined or dropped): it is part of the index fingerprint, so
+# an index built by an earlier revision is rebuilt rather than mixed. 2: a block opening with "(" continues a
+# broken-off sentence; "Continued on the next page." marks are dropped.
+REVISION = 2
+# "(see Recommendation 9) or …", "(96) and …", "(161). When …": an aside the sentence goes on after (a table row's
+# "(see also Drug Interactions) 1/2*" does not: a flattened table is left as it was)
+_ASIDE_GOES_ON = re.compile(r"^\([^()]{1,80}\)\s*(?:[a-z]|[.,;:](?:\s|$))")
 MARGIN_FRACTION = 0.08  # top/bottom band searched for running headers and footers
 REPEAT_FRACTION = 0.25  # a margin line repeated on this share of pages is a running header/footer
 _DIGITS = re.compile(r"\d+")
 _PAGE_NO = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
+# A box's "Continued on the next page." (CDC's MMWR layout): a layout mark in the middle of a sentence.
+_CONTINUED = re.compile(r"\s*\bcontinued (?:on|from) (?:the )?(?:next|previous|following) page\.?$", re.IGNORECASE)
 
 
 @dataclass
@@ -192,14 +201,19 @@ def _merge_continuations(blocks: list[Block]) -> list[Block]:
         ):
             prev.text = f"{prev.text} {b.text}"
             continue
-        if (
-            prev is not None
-            and b.kind == "text"
-            and prev.kind in ("text", "recommendation")
-            and not prev.text.endswith((".", ":", "?", "!", ")", "]"))
-            and b.text[:1].islower()
-        ):
-            prev.text = f"{prev.text} {b.text}"
+        if b.kind == "text" and _CONTINUED.fullmatch(b.text.strip()):
+            continue  # the mark alone: layout, not content (what follows it joins the sentence it broke)
+        if prev is not None and b.kind == "text" and prev.kind in ("text", "recommendation") and _continues(prev.text, b.text):
+            prev.text = f"{_CONTINUED.sub('', prev.text)} {b.text}"
             continue
         out.append(b)
     return out
+
+
+def _continues(prev: str, nxt: str) -> bool:
+    """Whether ``nxt`` carries on the sentence ``prev`` broke off (a column or page break, a "Continued on the next
+    page." mark): ``prev`` ends mid-sentence and ``nxt`` opens in lower case or with an aside the sentence goes on after: "… in PDMP data | (see Recommendation 9) or …", "… initiated | (96) and …"."""
+    prev = _CONTINUED.sub("", prev)
+    if not prev or prev.endswith((".", ":", "?", "!", ")", "]")):  # after ")": a grade, a table row's note
+        return False
+    return nxt[:1].islower() or bool(_ASIDE_GOES_ON.match(nxt))
