@@ -49,6 +49,15 @@ def test_asked_kind(question, kind):
         ("What waist circumference cut-offs does the guideline use to define increased risk?", {"threshold"}),  # plural
         ("How many million units of benzathine penicillin G should I give?", {"dose", "number"}),
         ("At what age should screening stop?", {"age"}),  # not a number of "age"
+        # how soon, how recent, how far back: a time, which a duration answers ("within 60 minutes", "in the past 60 days")
+        ("A 19-year-old with HbSS arrives at triage in crisis. How quickly after triage should analgesia be started?", {"duration"}),
+        ("Within what window after transfusion should a delayed hemolytic reaction be suspected?", {"duration"}),
+        ("How far back should sex partners be traced for evaluation?", {"duration"}),
+        ("How recent must weight-bearing radiographs be before the referral?", {"duration"}),
+        # a value under another name: a ratio after a hyphenated word, a concentration, a size, how common
+        ("What post-bronchodilator FEV1/FVC ratio confirms airflow obstruction?", {"number"}),
+        ("What concentration of fluoride varnish does the USPSTF recommend?", {"number"}),
+        ("How common is dementia among Americans in their 80s?", {"number"}),
         ("In which situations should a clinician consider naloxone?", set()),
         ("What does the USPSTF say about screening for glaucoma?", set()),
     ],

@@ -62,6 +62,8 @@ ASK_PATTERNS: dict[str, re.Pattern[str]] = {
     "interval": re.compile(r"\bhow often\b|\binterval\b|\bfrequency\b|\bhow frequently\b|\brepeat\w*\b|\bre-?screen\w*\b|\bevery how\b|\bhow many years between\b|\bhow soon\b", _I),
     "dose": re.compile(r"(?<!low-)(?<!high-)(?<!low )\bdos(?:e|es|ing|age)\b|\bhow much\b|\bhow many (?:mg|milligrams|(?:million |international )?units|tablets)\b|\bmg\b(?!/)|\bmme\b|\bmorphine milligram\b", _I),
     "duration": re.compile(r"\bhow long\b|\bduration\b|\bfor how many (?:days|weeks|months)\b|\bhow many (?:days|weeks|months|hours)\b|\bwithin how\b"
+                          # "how quickly after triage", "within what window", "how far back", "how recent must the X-ray be"
+                          r"|\bhow (?:quickly|recent(?:ly)?|far back)\b|\bwithin what\b"
                           r"|\b(?:at|by|from|until|after|before|in) (?:what|which) (?:gestational |postpartum )?(?:day|week|month)\b|\bwhat gestational age\b", _I),
     "threshold": re.compile(r"\bthresholds?\b|\bcut[- ]?offs?\b|\btarget\b|\bgoal\b|\b(?:above|below) (?:what|which)\b|\bwhat (?:level|value|reading|score|bmi|blood pressure)\b|\b(?:what|which)\b[^.?]{0,45}?\b(?:value|level|score|cut[- ]?point)\b|\bmm\s*hg\b|\bhow high\b|\bhow low\b|\bwhat percent", _I),
     "grade": re.compile(r"\bgrade[ds]?\b|\bstrength\b|\bhow strong(?:ly)?\b|\blevel of (?:evidence|recommendation|certainty)\b|\bquality of (?:the )?evidence\b|\bcertainty\b|\bletter grade\b|\bhow confident\b", _I),
@@ -72,7 +74,8 @@ ASK_PATTERNS: dict[str, re.Pattern[str]] = {
         # "at what LDL", "to what hemoglobin", "below which eGFR": a value of something the question names
         r"|\b(?:at|to|from|above|below) (?:what|which) (?!age\b|gestational\b|day\b|week\b|month\b|time\b|point\b|stage\b|extent\b"
         r"|kind\b|type\b|cases?\b|circumstances?\b|situations?\b|conditions?\b|settings?\b)\w+"
-        r"|\bwhat (?:\w+ ){0,3}?(?:limit|amount|volume|intake|ratio|temperature|diameter|range)\b",
+        r"|\bwhat (?:[\w/-]+ ){0,3}?(?:limit|amount|volume|intake|ratio|temperature|diameter|range|concentration|size|load|fraction)\b"
+        r"|\bhow (?:common|prevalent)\b",
         _I,
     ),
 }
