@@ -16,6 +16,21 @@ def test_facts_extracts_typed_numbers():
     assert f["age"] == {"40"} and f["interval"] == {"2"} and f["dose"] == {"81"} and "5" in f["duration"]
 
 
+def test_a_position_shows_its_values_as_the_guideline_states_them():
+    """The values compared are numbers; the values shown keep their unit and range: "3-5 days" against "1–4 weeks",
+    not "5" against "4"."""
+    from app.query.conflicts import stated
+
+    assert stated("Reassess no later than 3-5 days after starting.")["duration"] == {"5": "3-5 days"}
+    assert stated("Screen biennially from age 50; repeat every 2 years.")["interval"] == {"2": "every 2 years"}
+    assert stated("Biennial mammography for women aged 40 to 74 years.")["age"] == {"40": "40 to 74 years"}  # the fullest
+    va = SentenceView(0, "VA", 0, 10, "Reassess acute pain opioid therapy no later than 3-5 days after the prescription.", 0.8)
+    cdc = SentenceView(1, "CDC", 0, 10, "Reassess acute pain opioid therapy within 1–4 weeks of the prescription.", 0.79)
+    c = find_conflict([va, cdc], min_sim=0.5, question="How soon should acute pain opioid therapy be reassessed, in days?")
+    assert c is not None and c.kind == "duration"
+    assert (c.a_values, c.b_values) == ({"3-5 days"}, {"1–4 weeks"})
+
+
 def test_find_conflict_needs_different_docs_same_item_disjoint_numbers():
     a = SentenceView(0, "A", 0, 10, "Start screening mammography at age 40 for average-risk women.", 0.8)
     b = SentenceView(1, "B", 0, 10, "Start screening mammography at age 50 for average-risk women.", 0.78)

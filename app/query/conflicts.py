@@ -52,14 +52,30 @@ ASKS = [
 _WORD_VALUES = {"annual": "1", "annually": "1", "yearly": "1", "biennial": "2", "biennially": "2", "three": "3", "seven": "7"}
 
 
-def facts(text: str) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
+_RANGE_BEFORE = re.compile(r"\d+(?:\.\d+)?\s*(?:-|–|to)\s*$")
+
+
+def stated(text: str) -> dict[str, dict[str, str]]:
+    """Per kind, each value (the key compared across guidelines: a number, "1" for annual) and how the sentence
+    states it ("3-5 days", "every 2 years", "aged 50 to 74 years"): what a reader of ``conflicts`` needs to see."""
+    out: dict[str, dict[str, str]] = {}
     for kind, rx in _FACTS:
         for m in rx.finditer(text):
             v = m.groupdict().get("n") or m.groupdict().get("p")
             if v:
-                out.setdefault(kind, set()).add(_WORD_VALUES.get(v.lower(), v.lower()))
+                start = m.start()
+                r = _RANGE_BEFORE.search(text, max(0, start - 16), start)  # "3-" of "3-5 days", "1–" of "1–4 weeks"
+                shown = " ".join(text[r.start() if r else start : m.end()].split())
+                seen = out.setdefault(kind, {})
+                key = _WORD_VALUES.get(v.lower(), v.lower())
+                if len(shown) > len(seen.get(key, "")):  # the fullest statement: "40 to 74 years" over "aged 40"
+                    seen[key] = shown
     return out
+
+
+def facts(text: str) -> dict[str, set[str]]:
+    """Per kind, the values a sentence gives (the keys of ``stated``)."""
+    return {kind: set(values) for kind, values in stated(text).items()}
 
 
 def grade(text: str) -> str | None:
@@ -124,10 +140,10 @@ class Conflict:
 
 
 def _differs(a: SentenceView, b: SentenceView, wanted: set[str] | None, asks_position: bool) -> tuple[str, set[str], set[str]] | None:
-    fa, fb = facts(a.text), facts(b.text)
+    fa, fb = stated(a.text), stated(b.text)
     for kind in sorted(fa.keys() & fb.keys()):
-        if (wanted is None or kind in wanted) and fa[kind].isdisjoint(fb[kind]):
-            return kind, fa[kind], fb[kind]
+        if (wanted is None or kind in wanted) and fa[kind].keys().isdisjoint(fb[kind].keys()):
+            return kind, set(fa[kind].values()), set(fb[kind].values())
     if not asks_position:
         return None
     da, db = direction(a.text), direction(b.text)

@@ -104,7 +104,11 @@ class ConflictPosition(BaseModel):
     issuer: str
     published: str = Field(description="Publication date or year, as the guideline gives it.")
     citation: int = Field(description="The citation (n) quoting this guideline's statement.")
-    values: list[str] = Field(default_factory=list, description="The values this guideline gives (numbers, grade or direction).")
+    values: list[str] = Field(
+        default_factory=list,
+        description="What this guideline gives, as its sentence states it ('3-5 days', 'every 2 years', 'aged 50 to 74 years'), "
+        "or its grade or direction.",
+    )
     superseded: bool = Field(False, description="True when a newer version of this guideline is in the index.")
 
 

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 DEMO_Q = "From what age should people at average risk begin colorectal cancer screening?"
 OFF_TOPIC_Q = "What is the best splint for a broken leg in a dog?"
+CONFLICT_Q = "At what age should a woman at average risk begin having screening mammograms?"  # demo: North 40, South 50
 
 
 def api_query(url: str, question: str) -> dict:
@@ -66,6 +67,27 @@ def test_abstention_shows_reason_and_passages(live, page, shot, axe):
     assert quotes == [c["quote"] for c in expected["citations"]]
     shot(page, "ask-abstained")
     axe(page, "an abstention")
+
+
+def test_disagreeing_guidelines_are_shown_with_both_positions(live, page, shot, axe):
+    expected = api_query(live.url, CONFLICT_Q)
+    assert expected["conflicts"], expected
+    ask(page, live.url, CONFLICT_Q)
+    box = page.locator("#answer section.conflicts")
+    expect(box).to_be_visible()
+    positions = box.locator("li.position")
+    k = expected["conflicts"][0]
+    assert positions.count() == len(k["positions"]) == 2
+    for p, li in zip(k["positions"], positions.all(), strict=True):
+        assert li.get_attribute("data-doc") == p["doc_id"]
+        assert li.locator(".values").inner_text() == "; ".join(p["values"])  # "age 40" against "age 50", as stated
+        assert p["title"] in li.inner_text()
+        # each position's button opens the passage it was read from
+        assert int(li.locator("button.cite").get_attribute("data-n")) == p["citation"]
+    positions.first.locator("button.cite").click()
+    expect(page.locator("#chunk-view mark#cited-span")).to_be_visible()
+    shot(page, "ask-disagreement")
+    axe(page, "an answer where guidelines disagree")
 
 
 def test_phone_width(live, browser, shot, axe):
