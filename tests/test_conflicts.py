@@ -13,7 +13,11 @@ from app.settings import Settings
 
 def test_facts_extracts_typed_numbers():
     f = facts("Begin biennial mammography at age 40 and repeat every 2 years; give 81 mg daily for 5 days.")
-    assert f["age"] == {"40"} and f["interval"] == {"2"} and f["dose"] == {"81"} and "5" in f["duration"]
+    assert f["age"] == {"40"} and f["interval"] == {"730d"} and f["dose"] == {"81"} and "5d" in f["duration"]
+    # a time is compared in days: biennial is every 2 years, 14 days is 2 weeks, every 3 years is not every 3 months
+    assert facts("Screen biennially.")["interval"] == facts("Screen every 2 years.")["interval"]
+    assert facts("Treat for 14 days.")["duration"] == facts("Treat for 2 weeks.")["duration"]
+    assert facts("Repeat every 3 years.")["interval"].isdisjoint(facts("Repeat every 3 months.")["interval"])
 
 
 def test_a_position_shows_its_values_as_the_guideline_states_them():
@@ -21,8 +25,8 @@ def test_a_position_shows_its_values_as_the_guideline_states_them():
     not "5" against "4"."""
     from app.query.conflicts import stated
 
-    assert stated("Reassess no later than 3-5 days after starting.")["duration"] == {"5": "3-5 days"}
-    assert stated("Screen biennially from age 50; repeat every 2 years.")["interval"] == {"2": "every 2 years"}
+    assert stated("Reassess no later than 3-5 days after starting.")["duration"] == {"5d": "3-5 days"}
+    assert stated("Screen biennially from age 50; repeat every 2 years.")["interval"] == {"730d": "every 2 years"}
     assert stated("Biennial mammography for women aged 40 to 74 years.")["age"] == {"40": "40 to 74 years"}  # the fullest
     va = SentenceView(0, "VA", 0, 10, "Reassess acute pain opioid therapy no later than 3-5 days after the prescription.", 0.8)
     cdc = SentenceView(1, "CDC", 0, 10, "Reassess acute pain opioid therapy within 1–4 weeks of the prescription.", 0.79)

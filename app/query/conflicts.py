@@ -22,10 +22,10 @@ _FACTS = [
     ("age", re.compile(r"\b(?:age[sd]?|aged|older than|younger than|beginning at|starting at|start at)\s+(?:of\s+)?(?P<n>\d{1,3})\b", re.I)),
     ("age", re.compile(r"\b(?P<n>\d{1,3})\s*(?:years? (?:of age|old)|-year-olds?)\b", re.I)),
     ("age", re.compile(r"\b(?P<n>\d{1,3})\s*(?:to|-|–)\s*\d{1,3}\s*years\b", re.I)),
-    ("interval", re.compile(r"\bevery\s+(?P<n>\d{1,2})\s*(?:to\s+\d+\s*)?(?:years?|months?|weeks?|days?)\b", re.I)),
+    ("interval", re.compile(r"\bevery\s+(?P<n>\d{1,2})\s*(?:to\s+\d+\s*)?(?P<u>year|month|week|day)s?\b", re.I)),
     ("interval", re.compile(r"\b(?P<n>annual(?:ly)?|yearly|biennial(?:ly)?|periodically)\b", re.I)),
     ("dose", re.compile(r"\b(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|to|–)\s*\d+(?:\.\d+)?)?\s*(?:mg|mcg|µg|micrograms?|g|units?|mL|MME)\b", re.I)),
-    ("duration", re.compile(r"\b(?P<n>\d{1,3}|three|seven|few)\s*(?:days?|weeks?|hours?)\b(?! of age)", re.I)),
+    ("duration", re.compile(r"\b(?P<n>\d{1,3}|three|seven|few)\s*(?P<u>day|week|hour)s?\b(?! of age)", re.I)),
     ("threshold", re.compile(r"\b(?P<n>\d{2,3}(?:/\d{2,3})?)\s*mm\s*Hg\b|(?P<p>\d+(?:\.\d+)?)\s*%", re.I)),
 ]
 _GRADE = [
@@ -50,6 +50,19 @@ ASKS = [
 
 
 _WORD_VALUES = {"annual": "1", "annually": "1", "yearly": "1", "biennial": "2", "biennially": "2", "three": "3", "seven": "7"}
+# A time is compared in days, so "14 days" agrees with "2 weeks" and "every 3 years" differs from "every 3 months".
+_DAYS = {"hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.0, "year": 365.0}
+_WORD_DAYS = {"annual": 365.0, "annually": 365.0, "yearly": 365.0, "biennial": 730.0, "biennially": 730.0}
+
+
+def _key(value: str, unit: str | None) -> str:
+    v = value.lower()
+    if v in _WORD_DAYS:
+        return f"{_WORD_DAYS[v]:g}d"
+    v = _WORD_VALUES.get(v, v)
+    if unit is not None and v.replace(".", "", 1).isdigit():
+        return f"{float(v) * _DAYS[unit.lower()]:g}d"
+    return v if unit is None else f"{v} {unit.lower()}"
 
 
 _RANGE_BEFORE = re.compile(r"\d+(?:\.\d+)?\s*(?:-|–|to)\s*$")
@@ -67,7 +80,7 @@ def stated(text: str) -> dict[str, dict[str, str]]:
                 r = _RANGE_BEFORE.search(text, max(0, start - 16), start)  # "3-" of "3-5 days", "1–" of "1–4 weeks"
                 shown = " ".join(text[r.start() if r else start : m.end()].split())
                 seen = out.setdefault(kind, {})
-                key = _WORD_VALUES.get(v.lower(), v.lower())
+                key = _key(v, m.groupdict().get("u"))
                 if len(shown) > len(seen.get(key, "")):  # the fullest statement: "40 to 74 years" over "aged 40"
                     seen[key] = shown
     return out
