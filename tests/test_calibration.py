@@ -123,3 +123,30 @@ def test_gate_matrix_gives_a_candidate_signal_the_read_rows_best_first(monkeypat
     assert fit.gate_matrix([e], None, extra).tolist() == [[12.0, 0.5]]
     assert seen == [[2, 0]]  # row 1 (0.9) is a graded statement the gate does not read
     assert fit.gate_matrix([e], None).tolist() == [[0.0, 0.5]]  # serving passes none
+
+
+def test_candidate_signals_read_the_pool_they_are_given(monkeypatch):
+    """bench/gate_candidates.py: each candidate reads the sentences it is handed, best first (a harness that
+    could not tell a sentence with the asked value from one without would report nothing)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from app.calibration.collect import Example
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "gate_candidates.py"
+    spec = importlib.util.spec_from_file_location("gate_candidates", path)
+    assert spec is not None and spec.loader is not None
+    gc = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "gate_candidates", gc)  # its dataclass looks its module up
+    spec.loader.exec_module(gc)
+    texts = ["Evidence on the interval is insufficient.", "Screen adults every 3 years.", "Screening reduces mortality."]
+    aux = gc.Aux(texts, [frozenset(t.lower().rstrip(".").split()) for t in texts], {"interval": 3.0, "rescreen": 6.0}, 8.0)
+    e = Example("q", "How often should adults be screened?", 0, "clinician", "d", np.zeros((3, 1)), ["d"] * 3, np.zeros(3, dtype=np.int64), {})
+    g = gc.GATE_CANDIDATES
+    assert g["unmet1"](e, aux, np.array([0, 1, 2])) == 1.0 and g["unmet1"](e, aux, np.array([1, 0, 2])) == 0.0
+    assert g["unmet3"](e, aux, np.array([0, 1, 2])) == 0.0  # the value is among the best three
+    assert g["dec1"](e, aux, np.array([0, 1, 2])) == 1.0 and g["dec1"](e, aux, np.array([2, 1, 0])) == 0.0
+    assert g["rare_miss3"](e, aux, np.array([0, 1, 2])) == 1.0  # "rescreen" is in none of them
+    assert g["sub_miss1"](e, aux, np.array([1, 0, 2])) == 6.0 / 8.0
+    assert gc.SENTENCE_CANDIDATES["s_full"](e, aux) == [0.0, 1.0, 0.0]
