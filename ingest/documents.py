@@ -198,6 +198,10 @@ class Chunk(BaseModel):
     kinds: list[str] = Field(default_factory=list, description="Block kinds inside the chunk.")
     sentences: list[Sentence] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list, description="e.g. 'instruction_like': never cited as evidence.")
+    boilerplate: list[int] = Field(
+        default_factory=list,
+        description="Indices of sentences that several documents of the index repeat word for word (ingest/boilerplate.py): never quoted.",
+    )
     content_sha: str = ""
 
     @property

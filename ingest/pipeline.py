@@ -31,9 +31,10 @@ from ingest.bm25 import Bm25Params
 from ingest.documents import IngestParams
 from ingest.embed import Embedder
 from ingest.errors import GuidegroundError, UsageError
+from ingest.parse.normalize import TEXT_REVISION
 from ingest.parse.pdf import REVISION as PDF_REVISION
 from ingest.planning import FileReport, collect_files
-from ingest.publish import assemble, publish
+from ingest.publish import MERGE_REVISION, assemble, publish
 from ingest.store import LoadedIndex, current_version, load_version, writer_lock
 from ingest.units import fingerprint_hash
 
@@ -80,6 +81,7 @@ def _params_fingerprint(params: IngestParams, embedder: Embedder) -> dict[str, A
         "embedder": emb,
         "bm25": Bm25Params().model_dump(),
         "pdf_parser": params.pdf_parser if params.pdf_parser != "pymupdf" else f"pymupdf-r{PDF_REVISION}",
+        "text": f"normalize-r{TEXT_REVISION}",
         "dense": {"late": "late-chunking-v1", "sentences": "mean(sentences)+context-v1"}[params.embedding.pooling],
     }
 
@@ -134,7 +136,12 @@ def _run_locked(files, index_root: Path, params: IngestParams, embedder: Embedde
     kept = assemble(plan, files, prev, prev_files)
     report = IngestReport(str(index_root), None, prev_version, False, plan.reports)
     n_chunks = sum(len(u.chunks) for _, u in kept)
-    changed = prev is None or any(r.status == "removed" for r in plan.reports) or any(u.key not in plan.unchanged for _, u in kept)
+    changed = (
+        prev is None
+        or prev.manifest.get("merge_revision") != MERGE_REVISION  # published before the merge derived what it does now
+        or any(r.status == "removed" for r in plan.reports)
+        or any(u.key not in plan.unchanged for _, u in kept)
+    )
     if n_chunks == 0 or (prev is not None and not changed and n_chunks == len(prev.chunks)):
         if n_chunks:
             report.version, report.n_chunks, report.n_reused_chunks = prev_version, n_chunks, n_chunks

@@ -1,8 +1,9 @@
 """Stages 3–4 of an ingest: assemble the units in file order, merge them, publish one version.
 
 Assembling resolves duplicate ``doc_id``s and failures (a bad update keeps the last good version of
-its document) and reports removed files; publishing concatenates the units, builds BM25, writes the
-manifest and the version atomically (``ingest.store``) and prunes artefacts no version refers to.
+its document) and reports removed files; publishing concatenates the units, marks the sentences that
+several documents repeat (``ingest.boilerplate``), builds BM25, writes the manifest and the version
+atomically (``ingest.store``) and prunes artefacts no version refers to.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.bm25 import Bm25Index, Bm25Params
+from ingest.boilerplate import mark_boilerplate
 from ingest.chunk import embedding_text
 from ingest.documents import Chunk, IngestParams
 from ingest.errors import GuidegroundError
@@ -60,6 +62,11 @@ def assemble(plan: Plan, files, prev, prev_files) -> list[tuple[str, UnitResult]
     return kept
 
 
+# Bump when publishing derives something new from all the chunks together: an index published by an earlier
+# revision is published again on the next ingest (from its stored units, nothing re-embedded). 1: boilerplate marks.
+MERGE_REVISION = 1
+
+
 def _merge(kept: list[tuple[str, UnitResult]], dim: int) -> tuple[list[Chunk], np.ndarray, np.ndarray, np.ndarray]:
     """Stage 4a: concatenate units into the index's row order (chunks, vectors, sentences, offsets)."""
     chunks = [c for _, u in kept for c in u.chunks]
@@ -79,6 +86,7 @@ def _merge(kept: list[tuple[str, UnitResult]], dim: int) -> tuple[list[Chunk], n
 def publish(index_root: Path, kept, fingerprint, prev_version, params: IngestParams, dim: int) -> str:
     """Stage 4b: BM25 over all chunks, the manifest, one atomic version; then prune old artefacts."""
     all_chunks, vectors, sentence_vectors, rows = _merge(kept, dim)
+    n_boilerplate = mark_boilerplate(all_chunks)  # over the whole index: a unit alone cannot tell
     bm25 = Bm25Index.build([embedding_text(c) for c in all_chunks], Bm25Params())
     files_manifest = {k: u.entry for k, u in kept}
     manifest = {
@@ -91,6 +99,8 @@ def publish(index_root: Path, kept, fingerprint, prev_version, params: IngestPar
         "files": files_manifest,
         "documents": {e["doc_id"]: dict(e["meta"], n_chunks=len(e["chunk_ids"]), sha256=e["sha256"]) for e in files_manifest.values()},
         "n_sentences": int(rows[-1]),
+        "n_boilerplate_sentences": n_boilerplate,
+        "merge_revision": MERGE_REVISION,
         "previous_version": prev_version,
     }
     version = next_version_name(index_root)

@@ -265,3 +265,18 @@ def test_late_pooling_encodes_each_chunk_once_and_fills_truncated_sentences(tmp_
         block = idx.sentence_block(row)
         assert block.shape[0] == max(1, len(idx.chunks[row].sentences))
         assert np.allclose(np.linalg.norm(block, axis=1), 1.0, atol=1e-4)  # no zero rows survive
+
+
+def test_control_characters_never_reach_the_index_and_the_text_revision_is_fingerprinted(tmp_path, embedder):
+    # cdc-ipc-outpatient-2016's checklist bullets come out of the PDF as BEL: "A. \x07Written infection prevention …"
+    from ingest.parse.normalize import TEXT_REVISION, normalize_text
+
+    assert normalize_text("A. \x07Written policies\x00 are\x1f available.\x85") == "A. Written policies are available."
+    assert normalize_text("tab\tand\nnewline") == "tab and newline"  # whitespace is collapsed, not dropped
+    body = "Demo content, not clinical advice.\n\n- \x07Written policies are available and current.\n- \x07Staff are trained yearly.\n"
+    src = write_docs(tmp_path / "src", {"bel.md": "# Checklist demo\n\n" + body})
+    run_ingest([src], tmp_path / "index", IngestParams(), embedder)
+    idx = load_version(tmp_path / "index")
+    text = " ".join(c.text for c in idx.chunks)
+    assert "Written policies are available" in text and "\x07" not in text
+    assert idx.manifest["fingerprint"]["text"] == f"normalize-r{TEXT_REVISION}"  # a new revision rebuilds an index

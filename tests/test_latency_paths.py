@@ -60,7 +60,7 @@ def ref_candidate_sentences(index, cands, n_chunks, qvec):
         sentences = [] if reference_list([chunk.text[s.start : s.end] for s in chunk.sentences]) else chunk.sentences
         for i, s in enumerate(sentences):
             text = chunk.text[s.start : s.end]
-            if quotable(text):
+            if i not in chunk.boilerplate and quotable(text):  # an issuer's standard text is never quoted (stop 34)
                 end = s.end
                 if i + 1 < len(sentences) and GRADE_LABEL.match(chunk.text[sentences[i + 1].start : sentences[i + 1].end]):
                     end = sentences[i + 1].end

@@ -23,6 +23,9 @@ from app.query.answer import quotable
         "D | The USPSTF recommends against the service.",  # a grade-definitions table row: what "D" means
         "I Statement | The USPSTF concludes that the current evidence is insufficient to assess the balance of benefits and harms of the service.",
         "Grade B | The task force recommends the service.",
+        "Peripheral artery disease (PAD)",  # labels: a heading or list entry in sentence case (stop 34)
+        "Monitoring of renal function",
+        "Alternative to opioid therapy",
     ],
 )
 def test_debris_is_not_quoted(text):
@@ -78,7 +81,7 @@ def test_a_grade_label_after_a_recommendation_is_quoted_with_it():
     first_end = text.index("(A") - 1
     label_end = text.index(")") + 1
     spans = [(0, first_end), (first_end + 1, label_end), (label_end + 2, len(text))]
-    chunk = SimpleNamespace(text=text, title="Syphilis Infection: Screening", citable=True, sentences=[SimpleNamespace(start=a, end=b) for a, b in spans])
+    chunk = SimpleNamespace(text=text, title="Syphilis Infection: Screening", citable=True, boilerplate=[], sentences=[SimpleNamespace(start=a, end=b) for a, b in spans])
     index = SimpleNamespace(root="mem", version="test-grade-label", chunks=[chunk])
     QUOTABLE.clear()
     got = QUOTABLE.get(index, 0)  # type: ignore[arg-type]

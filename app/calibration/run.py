@@ -39,10 +39,10 @@ def plain_service(settings: Settings, index_dir: Path, embedder: Embedder) -> Qu
 
 def _ensure_index(corpus: Path, index_dir: Path, settings: Settings, embedder: Embedder, progress: Any) -> Path:
     from ingest.pipeline import run_ingest
-    from ingest.store import current_version
 
-    if current_version(index_dir) is None:
-        run_ingest([corpus], index_dir, settings.ingest, embedder, progress=progress)
+    # Always through ingest, which is incremental: a no-op when nothing changed, a rebuild when the index was made by
+    # an earlier parser, text or merge revision (a stale MedQuAD index would calibrate on what serving never sees).
+    run_ingest([corpus], index_dir, settings.ingest, embedder, progress=progress)
     return index_dir
 
 

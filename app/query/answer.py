@@ -43,6 +43,10 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 # the recommendation itself.
 _GRADE_ROW = re.compile(r"^\s*(?:grade\s+)?(?:[A-D]|I(?:\s+statement)?)\s*\|", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+# At most this many words, no closing punctuation, no number and no verdict: a label, not a sentence (stop 34).
+# "Adults aged 45 to 75 years" and "Chest radiography (not recommended)" say something and stay quotable.
+_LABEL_WORDS = 5
+_SAYS_SOMETHING = re.compile(r"\d|recommend", re.IGNORECASE)
 
 
 def _heading_like(text: str) -> bool:
@@ -64,7 +68,10 @@ def quotable(text: str, screened: bool = False) -> bool:
         return False
     if _URL.search(text) and len(_WORDS.findall(_URL.sub(" ", text))) < 15:
         return False  # "For complete guidance, see: https://…"
-    return len(_WORDS.findall(text)) >= 4
+    n_words = len(_WORDS.findall(text))
+    if n_words <= _LABEL_WORDS and text.rstrip()[-1:] not in ".!?:;" and not _SAYS_SOMETHING.search(text):
+        return False  # a label: a list entry or a heading in sentence case ("Monitoring of renal function")
+    return n_words >= 4
 
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -147,9 +154,10 @@ class _QuotableCache:
             chunk_sentences = []
         else:
             chunk_sentences = chunk.sentences
+        standard = set(chunk.boilerplate)  # the issuer's standard text, repeated by several guidelines
         for i, s in enumerate(chunk_sentences):
             text = chunk.text[s.start : s.end]
-            if quotable(text, screened=chunk.citable):
+            if i not in standard and quotable(text, screened=chunk.citable):
                 end = s.end
                 nxt = chunk_sentences[i + 1] if i + 1 < len(chunk_sentences) else None
                 if nxt is not None and GRADE_LABEL.match(chunk.text[nxt.start : nxt.end]):

@@ -5,6 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Bump when what normalize_text returns changes: part of the index fingerprint (ingest/pipeline.py), so an index
+# built with an earlier revision is rebuilt rather than mixed. 1: control characters are removed (a PDF's bullet
+# glyph comes out as BEL, "A. \x07Written infection prevention policies …").
+TEXT_REVISION = 1
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab, newline, CR and form feed
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _NL = re.compile(r"\s*\n\s*")
 _HYPHEN_BREAK = re.compile(r"(\w)-\n(\w)")
@@ -24,8 +29,9 @@ GRADE_RE = re.compile(
 
 
 def normalize_text(text: str) -> str:
-    """NFC, unify odd spaces, de-hyphenate line breaks, collapse whitespace to single spaces."""
+    """NFC, drop control characters, unify odd spaces, de-hyphenate line breaks, collapse whitespace to single spaces."""
     text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text) if _CONTROL.search(text) else text
     text = text.replace("\u00ad", "")  # soft hyphen
     text = _HYPHEN_BREAK.sub(r"\1\2", text) if "-\n" in text else text
     text = _NL.sub(" ", text)
