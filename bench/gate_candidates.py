@@ -95,6 +95,28 @@ GATE_CANDIDATES: dict[str, Callable[[Any, Aux, np.ndarray], float]] = {
 }
 
 
+def _lift(how: str) -> Callable[[Any, Aux, np.ndarray], float]:
+    """How far the best sentence stands out of its pool by cosine to the question (stop 34): a near miss is on the
+    guideline's topic, so every pool sentence is about as close as the best one; an answer is one sentence closer."""
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        if not len(order):
+            return 0.0
+        sims = e.X[order, 0]  # SENTENCE_FEATURES[0] is "sim"
+        if how == "mean":
+            return float(sims[0] - sims.mean())
+        if how == "max":
+            return float(sims.max() - np.median(sims))
+        if how == "z":
+            return float((sims.max() - sims.mean()) / (sims.std() + 1e-6))
+        return float(sims[0] - e.X[order[0], 1])  # "chunk": the best sentence against its own passage
+    return f
+
+
+GATE_CANDIDATES.update({
+    "lift_mean": _lift("mean"), "lift_max": _lift("max"), "lift_z": _lift("z"), "lift_chunk": _lift("chunk"),
+})
+
+
 def _rarest(a: Aux, n: int) -> list[str]:
     return sorted(a.ask_idf, key=lambda t: (-a.ask_idf[t], t))[:n]
 
