@@ -49,6 +49,18 @@ def test_find_conflict_needs_different_docs_same_item_disjoint_numbers():
     assert find_conflict([a, b], min_sim=0.79) is None  # b not relevant enough
 
 
+def test_sentences_about_different_people_are_not_compared():
+    infants = SentenceView(0, "kids", 0, 10, "The usual dose of elemental iron in infants is 3 mg/kg to 6 mg/kg per day.", 0.8)
+    pregnancy = SentenceView(1, "prenatal", 0, 10, "The usual dose of elemental iron in pregnancy is 60 to 120 mg per day.", 0.78)
+    adults = SentenceView(2, "adult", 0, 10, "The usual dose of elemental iron in adults is 60 to 120 mg per day.", 0.78)
+    unnamed = SentenceView(3, "other", 0, 10, "The usual dose of elemental iron is 30 mg per day.", 0.77)
+    assert find_conflict([infants, pregnancy], min_sim=0.5) is None  # different people: not a disagreement
+    c = find_conflict([infants, adults, pregnancy], min_sim=0.5)  # infants and adults differ, and so do their doses:
+    assert c is None  # still different people; adults and pregnancy give the same dose
+    c = find_conflict([pregnancy, unnamed], min_sim=0.5)  # one names nobody: compared as before
+    assert c is not None and c.kind == "dose" and {c.a_row, c.b_row} == {1, 3}
+
+
 @pytest.fixture(scope="module")
 def service(demo_index, embedder, tmp_path_factory):
     root, _ = demo_index

@@ -127,6 +127,21 @@ _GENERIC = frozenset(
 )
 
 
+# Whom a sentence is about. Two sentences that each name people and share no group speak of different people:
+# iron at 3-6 mg/kg for infants and 60-120 mg in pregnancy are not a disagreement (stop 34).
+_POPULATIONS = {
+    "infant": re.compile(r"\b(?:infants?|newborns?|neonat\w*|babies|baby)\b", re.I),
+    "child": re.compile(r"\b(?:child(?:ren)?|pediatric|paediatric)\b", re.I),
+    "adolescent": re.compile(r"\b(?:adolescen\w*|teen\w*|youth)\b", re.I),
+    "adult": re.compile(r"\badults?\b", re.I),
+    "pregnancy": re.compile(r"\b(?:pregnan\w*|prenatal|antenatal|gestation\w*|postpartum)\b", re.I),
+}
+
+
+def populations(text: str) -> frozenset[str]:
+    return frozenset(name for name, rx in _POPULATIONS.items() if rx.search(text))
+
+
 @dataclass
 class SentenceView:
     row: int
@@ -185,6 +200,9 @@ def find_conflict(
             wb = content_words(b.text)
             if not wa or not wb or len(wa & wb) / len(wa | wb) < min_overlap or not (wa & wb) - _GENERIC:
                 continue
+            pa, pb = populations(a.text), populations(b.text)
+            if pa and pb and pa.isdisjoint(pb):
+                continue  # about different people
             d = _differs(a, b, wanted, asks_position)
             if d is None and (superseded.get(a.doc_id) == b.doc_id or superseded.get(b.doc_id) == a.doc_id):
                 d = ("version", set(), set())
