@@ -61,6 +61,15 @@ def test_sentences_about_different_people_are_not_compared():
     assert c is not None and c.kind == "dose" and {c.a_row, c.b_row} == {1, 3}
 
 
+def test_a_dose_per_kilogram_is_compared_only_with_one_per_kilogram():
+    per_kg = SentenceView(0, "A", 0, 10, "The usual dose of elemental iron is 3 mg/kg to 6 mg/kg per day.", 0.8)
+    absolute = SentenceView(1, "B", 0, 10, "The usual dose of elemental iron is 60 to 120 mg per day.", 0.78)
+    other_per_kg = SentenceView(2, "C", 0, 10, "The usual dose of elemental iron is 10 mg per kg per day.", 0.77)
+    assert find_conflict([per_kg, absolute], min_sim=0.5) is None  # different units, not a disagreement
+    c = find_conflict([per_kg, other_per_kg], min_sim=0.5)
+    assert c is not None and c.kind == "dose" and c.a_values == {"3 mg/kg", "6 mg/kg"} and c.b_values == {"10 mg per kg"}
+
+
 @pytest.fixture(scope="module")
 def service(demo_index, embedder, tmp_path_factory):
     root, _ = demo_index

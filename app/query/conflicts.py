@@ -24,7 +24,8 @@ _FACTS = [
     ("age", re.compile(r"\b(?P<n>\d{1,3})\s*(?:to|-|–)\s*\d{1,3}\s*years\b", re.I)),
     ("interval", re.compile(r"\bevery\s+(?P<n>\d{1,2})\s*(?:to\s+\d+\s*)?(?P<u>year|month|week|day)s?\b", re.I)),
     ("interval", re.compile(r"\b(?P<n>annual(?:ly)?|yearly|biennial(?:ly)?|periodically)\b", re.I)),
-    ("dose", re.compile(r"\b(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|to|–)\s*\d+(?:\.\d+)?)?\s*(?:mg|mcg|µg|micrograms?|g|units?|mL|MME)\b", re.I)),
+    ("dose", re.compile(r"\b(?P<n>\d+(?:\.\d+)?)(?:\s*(?:-|to|–)\s*\d+(?:\.\d+)?)?\s*(?:mg|mcg|µg|micrograms?|g|units?|mL|MME)\b"
+                        r"(?P<kg>\s*(?:/|per)\s*(?:kg|kilogram)\b)?", re.I)),
     ("duration", re.compile(r"\b(?P<n>\d{1,3}|three|seven|few)\s*(?P<u>day|week|hour)s?\b(?! of age)", re.I)),
     ("threshold", re.compile(r"\b(?P<n>\d{2,3}(?:/\d{2,3})?)\s*mm\s*Hg\b|(?P<p>\d+(?:\.\d+)?)\s*%", re.I)),
 ]
@@ -80,7 +81,7 @@ def stated(text: str) -> dict[str, dict[str, str]]:
                 r = _RANGE_BEFORE.search(text, max(0, start - 16), start)  # "3-" of "3-5 days", "1–" of "1–4 weeks"
                 shown = " ".join(text[r.start() if r else start : m.end()].split())
                 seen = out.setdefault(kind, {})
-                key = _key(v, m.groupdict().get("u"))
+                key = _key(v, m.groupdict().get("u")) + ("/kg" if m.groupdict().get("kg") else "")
                 if len(shown) > len(seen.get(key, "")):  # the fullest statement: "40 to 74 years" over "aged 40"
                     seen[key] = shown
     return out
@@ -167,11 +168,21 @@ class Conflict:
     notes: list[str] = field(default_factory=list)
 
 
+def _comparable(ka: set[str], kb: set[str]) -> tuple[set[str], set[str]]:
+    """The values of each side in the units both give: a dose per kilogram is not compared with an absolute dose."""
+    def per_kg(k: str) -> bool:
+        return k.endswith("/kg")
+
+    fams = {per_kg(k) for k in ka} & {per_kg(k) for k in kb}
+    return {k for k in ka if per_kg(k) in fams}, {k for k in kb if per_kg(k) in fams}
+
+
 def _differs(a: SentenceView, b: SentenceView, wanted: set[str] | None, asks_position: bool) -> tuple[str, set[str], set[str]] | None:
     fa, fb = stated(a.text), stated(b.text)
     for kind in sorted(fa.keys() & fb.keys()):
-        if (wanted is None or kind in wanted) and fa[kind].keys().isdisjoint(fb[kind].keys()):
-            return kind, set(fa[kind].values()), set(fb[kind].values())
+        ka, kb = _comparable(set(fa[kind]), set(fb[kind]))
+        if (wanted is None or kind in wanted) and ka and kb and ka.isdisjoint(kb):
+            return kind, {fa[kind][k] for k in ka}, {fb[kind][k] for k in kb}
     if not asks_position:
         return None
     da, db = direction(a.text), direction(b.text)
