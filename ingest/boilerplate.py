@@ -9,8 +9,9 @@ step marks them over the whole index (``Chunk.boilerplate``); the query side nev
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Sequence
+
+import numpy as np
 
 from ingest.documents import Chunk
 
@@ -24,15 +25,30 @@ def _key(text: str) -> str:
 
 
 def mark_boilerplate(chunks: Sequence[Chunk], min_docs: int = BOILERPLATE_DOCS) -> int:
-    """Set each chunk's ``boilerplate`` (indices of its sentences in ``min_docs`` or more documents); the count marked."""
-    keys = [[_key(c.text[s.start : s.end]) for s in c.sentences] for c in chunks]
-    docs: defaultdict[str, set[str]] = defaultdict(set)
-    for c, ks in zip(chunks, keys, strict=True):
-        for k in ks:
-            if len(k) >= _MIN_KEY:
-                docs[k].add(c.doc_id)
-    n = 0
-    for c, ks in zip(chunks, keys, strict=True):
-        c.boilerplate = [i for i, k in enumerate(ks) if len(docs.get(k, ())) >= min_docs]
+    """Set each chunk's ``boilerplate`` (indices of its sentences in ``min_docs`` or more documents); the count marked.
+
+    Sentences are compared by a 64-bit hash of their key, and documents counted with NumPy, so memory stays at a few
+    bytes per sentence at a million chunks (a set of documents per distinct sentence would not)."""
+    doc_ix: dict[str, int] = {}
+    hashes: list[int] = []
+    docs: list[int] = []
+    for c in chunks:
+        d = doc_ix.setdefault(c.doc_id, len(doc_ix))
+        for s in c.sentences:
+            k = _key(c.text[s.start : s.end])
+            hashes.append(hash(k) if len(k) >= _MIN_KEY else 0)  # 0: too short to judge
+            docs.append(d)
+    if not hashes:
+        return 0
+    h = np.array(hashes, dtype=np.int64)
+    pairs = np.unique(np.stack([h, np.array(docs, dtype=np.int64)], axis=1), axis=0)  # each (sentence, document) once
+    keys, n_docs = np.unique(pairs[:, 0], return_counts=True)
+    standard = keys[(n_docs >= min_docs) & (keys != 0)]
+    marked = np.isin(h, standard)
+    n, at = 0, 0
+    for c in chunks:
+        m = marked[at : at + len(c.sentences)]
+        c.boilerplate = np.flatnonzero(m).tolist()
         n += len(c.boilerplate)
+        at += len(c.sentences)
     return n
