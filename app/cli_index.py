@@ -63,9 +63,15 @@ def ingest(
             counts[f.status] = counts.get(f.status, 0) + 1
         summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
         state = f"published {report.version}" if report.published else f"unchanged ({report.version or 'nothing published'})"
+        from ingest.boilerplate import BOILERPLATE_DOCS
+
+        standard = (
+            f"{report.n_boilerplate_sentences} sentences that {BOILERPLATE_DOCS}+ guidelines repeat set aside as standard text (never quoted); "
+            if report.n_boilerplate_sentences else ""
+        )
         err.print(
             f"{summary}; {report.n_chunks} chunks ({report.n_embedded_chunks} embedded, {report.n_reused_chunks} reused); "
-            f"{state} in {root}"
+            f"{standard}{state} in {root}"
         )
     else:
         for f in report.failed:

@@ -52,6 +52,7 @@ class IngestReport:
     n_embedded_chunks: int = 0
     n_embedded_texts: int = 0
     n_reused_chunks: int = 0
+    n_boilerplate_sentences: int = 0  # sentences several documents repeat word for word: never quoted (ingest.boilerplate)
     timings_s: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -149,7 +150,7 @@ def _run_locked(files, index_root: Path, params: IngestParams, embedder: Embedde
         return report
 
     t = time.perf_counter()
-    version = publish(index_root, kept, fingerprint, prev_version, params, embedder.dim)
+    version, report.n_boilerplate_sentences = publish(index_root, kept, fingerprint, prev_version, params, embedder.dim)
     timings["publish_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t_start
     report.version, report.published = version, True

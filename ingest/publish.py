@@ -83,8 +83,9 @@ def _merge(kept: list[tuple[str, UnitResult]], dim: int) -> tuple[list[Chunk], n
     return chunks, vectors, sentences, np.concatenate(rows)
 
 
-def publish(index_root: Path, kept, fingerprint, prev_version, params: IngestParams, dim: int) -> str:
-    """Stage 4b: BM25 over all chunks, the manifest, one atomic version; then prune old artefacts."""
+def publish(index_root: Path, kept, fingerprint, prev_version, params: IngestParams, dim: int) -> tuple[str, int]:
+    """Stage 4b: boilerplate marks and BM25 over all chunks, the manifest, one atomic version; then prune old
+    artefacts. Returns the version and how many sentences were marked as standard text."""
     all_chunks, vectors, sentence_vectors, rows = _merge(kept, dim)
     n_boilerplate = mark_boilerplate(all_chunks)  # over the whole index: a unit alone cannot tell
     bm25 = Bm25Index.build([embedding_text(c) for c in all_chunks], Bm25Params())
@@ -112,7 +113,7 @@ def publish(index_root: Path, kept, fingerprint, prev_version, params: IngestPar
         ann=params.ann,
     )
     prune_units(index_root, _referenced_units(index_root))
-    return version
+    return version, n_boilerplate
 
 
 def _referenced_units(index_root: Path) -> set[str]:

@@ -42,9 +42,9 @@ def test_the_published_index_marks_it_and_answers_never_quote_it(tmp_path: Path,
             f"# Screening for {t} cancer (demo content, not clinical advice)\n\n"
             f"The task force recommends screening for {t} cancer in adults aged 50 to 75 years. {STANDARD}\n"
         )
-    run_ingest([src], tmp_path / "index", IngestParams(), embedder)
+    report = run_ingest([src], tmp_path / "index", IngestParams(), embedder)
     idx = load_version(tmp_path / "index")
-    assert idx.manifest["n_boilerplate_sentences"] == BOILERPLATE_DOCS
+    assert idx.manifest["n_boilerplate_sentences"] == report.n_boilerplate_sentences == BOILERPLATE_DOCS
     question = "Does the task force consider the costs of providing a service when it assesses colon cancer screening?"
     q = embedder.embed([question])[0]
     res = HybridRetriever(near_dup=1.0).retrieve(idx, q, question, 5, None)
