@@ -55,7 +55,7 @@ def config(as_json: JsonOpt = False) -> None:
     """Print the effective settings (defaults overridden by GUIDEGROUND_* environment variables)."""
 
     def run() -> None:
-        from app.curation.db import mask_url
+        from app.db import mask_url
 
         s = settings()
         data = json.loads(s.model_dump_json())

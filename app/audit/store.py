@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -22,15 +21,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     func,
     insert,
     select,
 )
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from app.db import make_engine, normalize_url
 from app.errors import BadInput, ConfigError, NotFound
 from app.safety.pii import mask_identifiers
 
@@ -40,14 +38,6 @@ if TYPE_CHECKING:
 STATUSES = ("answered", "abstained", "refused")
 FEEDBACK_LABELS = ("helpful", "not_helpful", "wrong", "citation_wrong", "unsafe")
 MAX_TEXT = 20_000
-
-
-def normalize_url(url: str) -> str:
-    """``postgresql://`` would pick psycopg2, which is not installed; psycopg 3 is."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 def _now() -> datetime:
@@ -72,20 +62,7 @@ class AuditStore:
 
     def __init__(self, url: str = "sqlite:///guideground.db", table_prefix: str = "", echo: bool = False) -> None:
         self.url = normalize_url(url)
-        try:
-            parsed = make_url(self.url)
-        except ArgumentError as exc:
-            raise ConfigError(f"invalid database URL: {exc}", hint="set GUIDEGROUND_DATABASE__URL") from None
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
-        if parsed.get_backend_name() == "sqlite":
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-            if parsed.database in (None, "", ":memory:"):
-                kwargs["poolclass"] = StaticPool
-            else:
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        else:
-            kwargs["pool_pre_ping"] = True
-        self.engine: Engine = create_engine(self.url, **kwargs)
+        self.engine: Engine = make_engine(self.url, echo)
         self.metadata = MetaData()
         self.queries = Table(
             f"{table_prefix}audit_queries",

@@ -18,7 +18,8 @@ db_app = sub("Curation database: migrations (Alembic).")
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Option(help="Target revision.")] = "head", as_json: JsonOpt = False) -> None:
     """Create or migrate the curation tables (alembic upgrade)."""
-    from app.curation.db import Database, current_revision, mask_url, upgrade
+    from app.curation.db import Database, current_revision, upgrade
+    from app.db import mask_url
 
     def run(_: Any) -> dict[str, Any]:
         from app.settings import get_settings
@@ -37,7 +38,8 @@ def db_upgrade(revision: Annotated[str, typer.Option(help="Target revision.")] =
 @db_app.command("current")
 def db_current(as_json: JsonOpt = False) -> None:
     """The database's migration revision and the code's head."""
-    from app.curation.db import Database, current_revision, head_revision, mask_url
+    from app.curation.db import Database, current_revision, head_revision
+    from app.db import mask_url
 
     def run(_: Any) -> dict[str, Any]:
         from app.settings import get_settings
