@@ -67,6 +67,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         )
     _BACKGROUND.update(proc=proc, work=work, threads=torch.get_num_threads(), started=time.monotonic())
     torch.set_num_threads(1)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:  # one file run alone can wait minutes for this: say why, and how not to
+        reporter.write_line(
+            f"{len(needs)} selected tests need the shared-corpus index: building it in the background (≈ 6–10 min on "
+            "2 cores; they run last). To reuse a built one: GUIDEGROUND_TEST_SHARED_INDEX=<index dir> "
+            "(`guideground ingest ../shared/data/guidelines --index <index dir>`)."
+        )
 
 
 def _build_finished() -> bool:
