@@ -10,6 +10,7 @@ MedQuAD's fit half) and reads it on every held-out set, optionally without some 
     python bench/gate_experiment.py report                                  # the shipped model's figures
     python bench/gate_experiment.py report --drop log_q_terms               # a variant
     python bench/gate_experiment.py report --candidate unmet3               # a candidate signal (bench/gate_candidates.py)
+    python bench/gate_experiment.py report --candidate tech4_absent --brief # the figures a rule reads, one line
 
 Sets: the clinician dev set's fit and test splits (disagreements left out, as calibration does), the blind
 set, the trap near misses (neither fitted on), MedQuAD's fit and held-out halves (seed 13, as calibrate).
@@ -185,6 +186,25 @@ def report(examples_path: Path, drop: list[str], candidates: list[str] | None = 
     return out
 
 
+def brief(rep: dict[str, Any]) -> str:
+    """The figures the stop-33-35 rules read, as one line (a row of docs/benchmarks.md's candidate tables)."""
+    oof = rep["out_of_fold"]
+    parts = [
+        "+".join(rep["candidates"] + [f"-{d}" for d in rep["dropped"]]) or "(shipped features)",
+        f"worst OOF {rep['out_of_fold_worst']:.4f}",
+        f"clinician OOF {oof.get('clinician.answer_rate', 0):.3f}/{oof.get('clinician.abstain_rate', 0):.4f}",
+        f"clinician OOF AUROC {rep['out_of_fold_auroc'].get('clinician', 0):.4f}",
+    ]
+    for name in ("test", "blind"):
+        if name in rep:
+            parts.append(f"{name} {rep[name].get('answered', 0):.3f}/{rep[name].get('near_miss_abstained', 0):.3f}")
+    if "traps" in rep:
+        parts.append(f"traps {rep['traps'].get('near_miss_abstained', 0):.3f}")
+    m = rep.get("medquad_heldout", {})
+    parts.append(f"MedQuAD held-out {m.get('answered', 0):.3f}/{m.get('abstained', 0):.3f}")
+    return " | ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python bench/gate_experiment.py", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -200,12 +220,17 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--candidate", action="append", default=[], metavar="NAME",
                    help="fit with this candidate signal from bench/gate_candidates.py (repeatable)")
     r.add_argument("--json", action="store_true", help="the whole report, gate weights included")
+    r.add_argument("--brief", action="store_true", help="one line: the figures a decision rule reads (worst out-of-fold "
+                   "rate, clinician AUROC, held-out answered / near-miss, traps, MedQuAD held-out)")
     a = ap.parse_args(argv)
     if a.cmd == "collect":
         info: dict[str, Any] = collect(a.index, a.work, a.clinician, list(SIDE_SETS) if a.extra is None else a.extra, a.out)
         print(json.dumps(info, indent=2))
         return 0
     rep = report(a.examples, a.drop, a.candidate)
+    if a.brief:
+        print(brief(rep))
+        return 0
     if not a.json:
         rep = {k: v for k, v in rep.items() if k not in ("gate_weights", "sentence_weights")}
     print(json.dumps(rep, indent=2))
