@@ -312,3 +312,47 @@ def test_pubmedqa_msb_and_guideline_adapters(tmp_path, shared_dir):
     copied = {r["doc_id"] for r in _manifest(corpus)}
     gold = {d for c in load_cases(cases_path)[0] for d in c.gold_doc_ids}
     assert gold <= copied and len(copied) == max(32, len(gold))
+
+
+def test_reported_disagreements_are_kept_per_case_and_listed(tmp_path):
+    """Each case keeps the disagreements its response reported; the HTML lists the disagreement questions that did
+    not report one and the other questions that did (the two sides of `disagreement_reported` / `false_disagreement`)."""
+    from app.eval.report import render_html
+    from app.query.schemas import ConflictOut, ConflictPosition
+
+    text = CHUNKS["crc#0"][1]
+    cases = [
+        EvalCase(id="dis-reported", question="Q1?", expected="answer", gold_doc_ids=["crc"], tags=["disagreement"]),
+        EvalCase(id="dis-missed", question="Q2?", expected="answer", gold_doc_ids=["crc"], tags=["disagreement"]),
+        EvalCase(id="agree-flagged", question="Q3?", expected="answer", gold_doc_ids=["crc"]),
+    ]
+    conflict = ConflictOut(kind="age", positions=[
+        ConflictPosition(doc_id="crc", title="T", issuer="USPSTF", published="2016", citation=1, values=["aged 50 to 75 years"]),
+        ConflictPosition(doc_id="crc2", title="T2", issuer="ACS", published="2018", citation=1, values=["aged 45 years"],
+                         superseded=True),
+    ])
+
+    def ask(req: QueryRequest) -> QueryResponse:
+        quote = text[text.index(". ") + 2:]
+        cite = Citation(n=1, chunk_id="crc#0", doc_id="crc", title="T", issuer="X", version="1", section_path=["crc"], page=None,
+                        start=text.index(quote), end=text.index(quote) + len(quote), quote=quote, score=1.0)
+        return QueryResponse(status="answered", answer=quote, sentences=[AnswerSentence(text=quote, citations=[1])],
+                             citations=[cite], confidence=0.9, conflicts=[] if req.question == "Q2?" else [conflict])
+
+    rep = evaluate(cases, ask, lambda cid: CHUNKS[cid][1], {"mode": "synthetic"})
+    jpath, _ = write_report(rep, tmp_path / "dis")
+    data = json.loads(jpath.read_text())
+    by_id = {c["id"]: c for c in data["cases"]}
+    assert by_id["dis-missed"]["conflicts"] == []
+    kept = by_id["dis-reported"]["conflicts"]
+    assert [p["issuer"] for p in kept[0]["positions"]] == ["USPSTF", "ACS"] and kept[0]["positions"][1]["superseded"] is True
+    assert data["summary"]["disagreement_reported"] == 0.5 and data["summary"]["false_disagreement"] == 1.0
+    page = render_html(EvalReport.model_validate(data))
+    assert "Disagreements not reported" in page and "Disagreement reported where none was asked about" in page
+    assert "disagreement reported (age) — USPSTF 2016: aged 50 to 75 years; ACS 2018 (superseded): aged 45 years" in page
+    # a report written before conflicts were kept loads, and lists no disagreement as missed for want of them
+    for c in data["cases"]:
+        del c["conflicts"]
+    old = EvalReport.model_validate(data)
+    assert all(c.conflicts is None for c in old.cases)
+    assert "Disagreements not reported" not in render_html(old)

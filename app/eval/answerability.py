@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from app.eval.report_schema import CaseOut
 from app.eval.runner import CaseResult
 from app.query.schemas import QueryResponse
 
@@ -35,7 +36,9 @@ def evidence_in_answer(gold_evidence: str, answer: str | None) -> bool:
     return len(gold & words(answer)) / len(gold) >= EVIDENCE_WORD_SHARE
 
 
-def disagreement_reported(resp: QueryResponse | None) -> bool:
+def disagreement_reported(resp: QueryResponse | CaseOut | None) -> bool:
+    """The response said the guidelines disagree: it abstained for that reason or answered with ``conflicts``
+    (a response, or a report's case)."""
     if resp is None:
         return False
     return resp.reason == "conflicting_evidence" or bool(getattr(resp, "conflicts", None))

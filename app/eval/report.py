@@ -49,6 +49,12 @@ def _case_out(r: CaseResult, s: CaseScore) -> dict[str, Any]:
         "evidence_hit": s.evidence_hit, "citation_recall": s.citation_recall, "citation_precision": s.citation_precision,
         "sentences": [x.model_dump() for x in resp.sentences] if resp else [],
         "citations": cites,
+        "conflicts": [
+            {"kind": x.kind, "positions": [
+                {"doc_id": q.doc_id, "issuer": q.issuer, "published": q.published, "values": q.values, "superseded": q.superseded}
+                for q in x.positions]}
+            for x in (resp.conflicts if resp else [])
+        ],
         "timings_ms": resp.timings_ms.model_dump() if resp else {},
         "wall_ms": r.wall_ms,
     }

@@ -120,6 +120,19 @@ class SentenceOut(_Strict):
     citations: list[int]
 
 
+class ConflictPositionOut(_Strict):
+    doc_id: str
+    issuer: str
+    published: str
+    values: list[str]
+    superseded: bool = False
+
+
+class ConflictCaseOut(_Strict):
+    kind: str
+    positions: list[ConflictPositionOut]
+
+
 class CaseOut(_Strict):
     id: str
     question: str
@@ -142,6 +155,8 @@ class CaseOut(_Strict):
     citation_precision: Rate
     sentences: list[SentenceOut]
     citations: list[CitationOut]
+    # the disagreements the response reported (QueryResponse.conflicts); None in reports written before they were kept
+    conflicts: list[ConflictCaseOut] | None = None
     timings_ms: dict[str, float]
     wall_ms: float
 

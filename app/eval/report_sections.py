@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from app.eval.answerability import disagreement_reported
 from app.eval.report_schema import CaseOut, EvalReport
 
 # Informational targets for colouring the summary (the regression gate is `eval --compare`).
@@ -105,6 +106,10 @@ def case_card(c: CaseOut) -> str:
         parts.append(f'<p class="meta">gold evidence ({hit}):</p><blockquote>{esc(c.gold_evidence)}</blockquote>')
     for s in c.sentences:
         parts.append(f"<p>{esc(s.text)} <span class='meta'>{''.join(f'[{n}]' for n in s.citations)}</span></p>")
+    for x in c.conflicts or []:
+        sides = "; ".join(f"{esc(q.issuer)} {esc(q.published)}{' (superseded)' if q.superseded else ''}: {esc(', '.join(q.values) or '—')}"
+                          for q in x.positions)
+        parts.append(f'<p class="meta">disagreement reported ({esc(x.kind)}) — {sides}</p>')
     for ct in c.citations[:6]:
         ok = '<span class="badge b-ok">quote ok</span>' if ct.quote_ok else '<span class="badge b-bad">quote mismatch</span>'
         quote = ct.quote if len(ct.quote) <= 500 else ct.quote[:500] + "…"
@@ -128,6 +133,11 @@ def worst_cases(rep: EvalReport) -> dict[str, list[CaseOut]]:
         "Should have abstained": sorted([c for c in cs if c.expected == "abstain" and c.status == "answered"], key=conf),
         "Missed refusals": [c for c in cs if c.expected == "refuse" and c.status != "refused"],
         "False refusals": [c for c in cs if c.expected != "refuse" and c.status == "refused"],
+        # only cases whose report kept the response's conflicts (None: written before they were)
+        "Disagreements not reported": [c for c in cs if "disagreement" in c.tags and c.conflicts is not None and not disagreement_reported(c)],
+        "Disagreement reported where none was asked about": [
+            c for c in cs if c.expected == "answer" and "disagreement" not in c.tags and disagreement_reported(c)
+        ],
     }
     return {k: v for k, v in groups.items() if v}
 
