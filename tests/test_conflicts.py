@@ -70,6 +70,21 @@ def test_a_dose_per_kilogram_is_compared_only_with_one_per_kilogram():
     assert c is not None and c.kind == "dose" and c.a_values == {"3 mg/kg", "6 mg/kg"} and c.b_values == {"10 mg per kg"}
 
 
+def test_a_blood_pressure_goal_without_its_unit_is_a_threshold():
+    """Stop 35 (fit split's C-dis-bp-scd-target): '≤140' without 'mm Hg' is a goal, and a question asking 'to what
+    systolic level' asks for one even when its vignette gives an age."""
+    scd = SentenceView(0, "scd", 0, 10, "In adults with SCD, screen for HTN and treat to lower systolic blood pressure ≤140 and "
+                       "diastolic blood pressure ≤90.", 0.9)
+    htn = SentenceView(1, "htn", 0, 10, "For patients 60 years and over, the Work Group recommends treating to a systolic blood "
+                       "pressure goal of <150 mmHg. (Strong for)", 0.8)
+    assert facts(scd.text)["threshold"] == {"140", "90"}
+    assert facts("Treat to a systolic blood pressure of 120 to 129.") == {}  # a range with no bound is not a goal
+    q = "An adult with sickle cell disease, aged 61, has a systolic pressure around 145. To what systolic level should I treat?"
+    c = find_conflict([scd, htn], min_sim=0.5, question=q)
+    assert c is not None and c.kind == "threshold", c
+    assert c.a_values == {"systolic blood pressure ≤140", "diastolic blood pressure ≤90"} and c.b_values == {"150 mmHg"}
+
+
 @pytest.fixture(scope="module")
 def service(demo_index, embedder, tmp_path_factory):
     root, _ = demo_index

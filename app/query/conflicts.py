@@ -28,6 +28,9 @@ _FACTS = [
                         r"(?P<kg>\s*(?:/|per)\s*(?:kg|kilogram)\b)?", re.I)),
     ("duration", re.compile(r"\b(?P<n>\d{1,3}|three|seven|few)\s*(?P<u>day|week|hour)s?\b(?! of age)", re.I)),
     ("threshold", re.compile(r"\b(?P<n>\d{2,3}(?:/\d{2,3})?)\s*mm\s*Hg\b|(?P<p>\d+(?:\.\d+)?)\s*%", re.I)),
+    # a blood-pressure goal without its unit: "treat to lower systolic blood pressure ≤140" (stop 35)
+    ("threshold", re.compile(r"\b(?:systolic|diastolic)\s+(?:blood\s+pressure|BP)\s+(?:(?:goal|target)\s+)?(?:of\s+)?"
+                             r"(?:[<>≤≥]=?|below|under|less than)\s*(?P<n>\d{2,3})\b(?!\s*mm)", re.I)),
 ]
 _GRADE = [
     re.compile(r"\bgrade\s*[:\-]?\s*(?P<g>[A-D])\b"),
@@ -46,7 +49,7 @@ ASKS = [
     ("interval", re.compile(r"\b(how often|interval|frequency|every|repeat|how frequently|annual|yearly|rescreen)\w*", re.I)),
     ("dose", re.compile(r"\b(dose|dosage|dosing|how much|mg|mcg|units?|mme)\b", re.I)),
     ("duration", re.compile(r"\b(how long|duration|days?|weeks?|hours?|within|how many days)\b", re.I)),
-    ("threshold", re.compile(r"\b(blood pressure|threshold|target|goal|mm ?hg|cutoff|cut-off|risk of|percent|%)", re.I)),
+    ("threshold", re.compile(r"\b(blood pressure|systolic|diastolic|threshold|target|goal|mm ?hg|cutoff|cut-off|risk of|percent|%)", re.I)),
 ]
 
 
