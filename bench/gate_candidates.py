@@ -204,3 +204,20 @@ GATE_CANDIDATES.update({
 
 # the question's length read on its asking part only (stop 35): a vignette's story is not what it asks
 GATE_CANDIDATES["log_ask_terms"] = lambda e, a, order: float(np.log1p(len(a.ask_idf)))
+
+
+def _action_absent(n: int) -> Callable[[Any, Aux, np.ndarray], float]:
+    """The question asks when or how to do something (stop, start, titrate …) and none of the best ``n`` sentences
+    names it — the sentence-level reading of ``ask_action_absent`` (stop 35)."""
+    from app.query.asks import ACTION_MENTION, asked_actions
+
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        acts = asked_actions(e.question)
+        if not acts or not len(order):
+            return 0.0
+        top = [a.texts[i] for i in order[:n]]
+        return float(any(not any(ACTION_MENTION[x].search(t) for t in top) for x in acts))
+    return f
+
+
+GATE_CANDIDATES.update({"action_absent_top1": _action_absent(1), "action_absent_top3": _action_absent(3)})
