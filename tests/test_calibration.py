@@ -150,3 +150,37 @@ def test_candidate_signals_read_the_pool_they_are_given(monkeypatch):
     assert g["rare_miss3"](e, aux, np.array([0, 1, 2])) == 1.0  # "rescreen" is in none of them
     assert g["sub_miss1"](e, aux, np.array([1, 0, 2])) == 6.0 / 8.0
     assert gc.SENTENCE_CANDIDATES["s_full"](e, aux) == [0.0, 1.0, 0.0]
+
+
+def test_stop35_candidates_read_the_best_document_and_sentences(monkeypatch):
+    """bench/gate_candidates.py, stop 35: a technical asked word (4+ WordPieces of the packaged vocabulary) the best
+    document lacks; the asked action absent from the best sentences; the asking part's length."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from app.calibration.collect import Example
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "gate_candidates.py"
+    spec = importlib.util.spec_from_file_location("gate_candidates", path)
+    assert spec is not None and spec.loader is not None
+    gc = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "gate_candidates", gc)
+    spec.loader.exec_module(gc)
+    assert gc.wordpieces("anastrozole") >= 4 and gc.wordpieces("labetalol") >= 4
+    assert gc.wordpieces("toddler") < 4 and gc.wordpieces("hypertension") < 4
+    texts = ["Tamoxifen 20 mg daily for 5 years.", "Discontinue aspirin at delivery.", "Raloxifene 60 mg daily."]
+    aux = gc.Aux(texts, [frozenset(t.lower().rstrip(".").split()) for t in texts], {"anastrozol": 7.0, "dose": 2.0}, 8.0,
+                 ("tam", "asp", "ral"), {"tam": frozenset({"dose"}), "asp": frozenset({"dose", "anastrozol"}), "ral": frozenset()},
+                 (("anastrozole", "anastrozol"), ("dose", "dose")))
+    e = Example("q", "What daily dose of anastrozole should be given?", 0, "clinician", "d", np.zeros((3, 1)), ["d"] * 3,
+                np.zeros(3, dtype=np.int64), {})
+    g = gc.GATE_CANDIDATES
+    assert g["tech4_absent"](e, aux, np.array([0, 1, 2])) == 1.0  # the best document never names anastrozole
+    assert g["tech4_absent"](e, aux, np.array([1, 0, 2])) == 0.0  # this one does
+    assert g["log_ask_terms"](e, aux, np.array([0, 1, 2])) == pytest.approx(np.log1p(2))
+    stop = Example("q2", "At what gestational week should aspirin be stopped?", 0, "clinician", "d", np.zeros((3, 1)),
+                   ["d"] * 3, np.zeros(3, dtype=np.int64), {})
+    assert g["action_absent_top1"](stop, aux, np.array([0, 1, 2])) == 1.0  # "Tamoxifen 20 mg …" names no stopping
+    assert g["action_absent_top1"](stop, aux, np.array([1, 0, 2])) == 0.0  # "Discontinue" is stopping
+    assert g["action_absent_top3"](stop, aux, np.array([0, 2, 1])) == 0.0
