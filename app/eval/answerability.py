@@ -8,7 +8,10 @@
 - disagreement reported: reason "conflicting_evidence" or a non-empty ``conflicts`` field, among cases
   tagged "disagreement";
 - false disagreement: the same, among answerable cases *not* tagged "disagreement" (a disagreement the
-  set does not know of: either a real one the writers missed, or the conflict check seeing one that is not there).
+  set does not know of: either a real one the writers missed, or the conflict check seeing one that is not there);
+- unmatched note: share of *answered* cases whose response lists ``unmatched_terms`` (specific words of the question
+  no cited guideline uses), among answered answerable cases (a note on a right answer: noise) and among answered
+  near misses (a note where the answer speaks to something else: what the note is for).
 """
 
 from __future__ import annotations
@@ -75,4 +78,7 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
         "n_disagreement": len(tagged("disagreement")),
         "false_disagreement": _share([disagreement_reported(r.response) for r in agreeing]),
         "n_agreeing": len(agreeing),
+        "unmatched_note_answered": _share([bool(r.response.unmatched_terms) for r in answered if r.response]),
+        "unmatched_note_near_miss": _share([bool(r.response.unmatched_terms) for r in tagged("near_miss") if r.response and r.status == "answered"]),
+        "n_near_miss_answered": sum(r.status == "answered" for r in tagged("near_miss")),
     }

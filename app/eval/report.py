@@ -55,6 +55,7 @@ def _case_out(r: CaseResult, s: CaseScore) -> dict[str, Any]:
                 for q in x.positions]}
             for x in (resp.conflicts if resp else [])
         ],
+        "unmatched_terms": list(resp.unmatched_terms) if resp else [],
         "timings_ms": resp.timings_ms.model_dump() if resp else {},
         "wall_ms": r.wall_ms,
     }

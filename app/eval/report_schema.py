@@ -69,6 +69,10 @@ class AnswerabilityOut(_Strict):
     n_disagreement: int
     false_disagreement: Rate = None
     n_agreeing: int = 0
+    # since stop 36 (absent from older reports)
+    unmatched_note_answered: Rate = None
+    unmatched_note_near_miss: Rate = None
+    n_near_miss_answered: int = 0
 
 
 class SafetyRates(_Strict):
@@ -157,6 +161,8 @@ class CaseOut(_Strict):
     citations: list[CitationOut]
     # the disagreements the response reported (QueryResponse.conflicts); None in reports written before they were kept
     conflicts: list[ConflictCaseOut] | None = None
+    # QueryResponse.unmatched_terms; None in reports written before stop 36
+    unmatched_terms: list[str] | None = None
     timings_ms: dict[str, float]
     wall_ms: float
 

@@ -34,6 +34,8 @@ def answerability_html(rep: EvalReport) -> str:
         ("out-of-scope abstained", a.out_of_scope_abstained, a.n_out_of_scope),
         ("disagreement reported", a.disagreement_reported, a.n_disagreement),
         ("disagreement reported on other answerable questions", a.false_disagreement, a.n_agreeing),
+        ("answered answerable with an unmatched-terms note", a.unmatched_note_answered, None),
+        ("answered near misses with an unmatched-terms note", a.unmatched_note_near_miss, a.n_near_miss_answered),
     ]
     body = "".join(f"<tr><td>{esc(k)}</td><td>{fmt(v)}</td><td>{'' if n is None else n}</td></tr>" for k, v, n in rows)
     return (
@@ -110,6 +112,8 @@ def case_card(c: CaseOut) -> str:
         sides = "; ".join(f"{esc(q.issuer)} {esc(q.published)}{' (superseded)' if q.superseded else ''}: {esc(', '.join(q.values) or '—')}"
                           for q in x.positions)
         parts.append(f'<p class="meta">disagreement reported ({esc(x.kind)}) — {sides}</p>')
+    if c.unmatched_terms:
+        parts.append(f'<p class="meta">no cited guideline uses: {esc(", ".join(c.unmatched_terms))}</p>')
     for ct in c.citations[:6]:
         ok = '<span class="badge b-ok">quote ok</span>' if ct.quote_ok else '<span class="badge b-bad">quote mismatch</span>'
         quote = ct.quote if len(ct.quote) <= 500 else ct.quote[:500] + "…"

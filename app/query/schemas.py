@@ -141,6 +141,11 @@ class QueryResponse(BaseModel):
     conflicts: list[ConflictOut] = Field(
         default_factory=list, description="Guidelines among the evidence that disagree on the asked-for item, each position attributed."
     )
+    unmatched_terms: list[str] = Field(
+        default_factory=list,
+        description="Specific words of the question (a drug, test, procedure or scale name) that none of the cited guidelines "
+        "uses: the answer does not speak to them. A fact about the cited text, not a judgement; empty when each is found.",
+    )
     query_id: str | None = Field(
         None, description="Id of the recorded answer (GET /v1/answers/{query_id}, POST /v1/feedback); set by the API when answers are recorded."
     )

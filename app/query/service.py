@@ -17,6 +17,7 @@ from app.errors import NotFound, UsageError
 from app.query.abstain import AbstainModel
 from app.query.answer import Picked, candidate_sentences
 from app.query.context import GenerationInput, Passage, VerifiedSentence
+from app.query.coverage import unmatched_terms
 from app.query.gate import Gate
 from app.query.generate import ExtractiveGenerator, Generator, get_generator
 from app.query.generate.run import run_generation
@@ -111,7 +112,7 @@ class QueryService:
         gate = self.gate.decide(idx, req.question, qvec, res, inp.pool)
         if not gate.answer:
             timings.answer = _ms(t)
-            return self._finish(abstained(idx, res, gate, top_k), idx, timings, t_start)
+            return self._finish(self._disclose(abstained(idx, res, gate, top_k), idx, req.question), idx, timings, t_start)
 
         if gate.conflict is not None:  # the disagreeing guideline may rank below the quoted passages
             self._add_passages(inp, res, [gate.conflict.a_row, gate.conflict.b_row])
@@ -125,7 +126,7 @@ class QueryService:
         else:
             resp = answered(inp, verified, gate.confidence, self.verifier, gate.conflict)
         resp.generation = GenerationStats(generator=gen.generator, kept=verified.kept, repaired=verified.repaired, dropped=verified.dropped)
-        return self._finish(resp, idx, timings, t_start)
+        return self._finish(self._disclose(resp, idx, req.question), idx, timings, t_start)
 
     # ------------------------------------------------------------------ stage helpers
     def _announcer(self, inp: GenerationInput, on_sentence: OnSentence | None) -> Callable[[VerifiedSentence], None] | None:
@@ -182,6 +183,12 @@ class QueryService:
         for row in rows:
             if inp.by_row(row) is None and row in by_row:
                 inp.passages.append(Passage(len(inp.passages) + 1, row, inp.index.chunks[row], by_row[row]))
+
+    @staticmethod
+    def _disclose(resp: QueryResponse, idx: LoadedIndex, question: str) -> QueryResponse:
+        """The question's specific words none of the cited guidelines uses (app/query/coverage.py)."""
+        resp.unmatched_terms = unmatched_terms(idx, question, (c.doc_id for c in resp.citations))
+        return resp
 
     def _finish(self, resp: QueryResponse, idx: LoadedIndex | None, timings: Timings, t_start: float) -> QueryResponse:
         timings.total = _ms(t_start)

@@ -90,6 +90,24 @@ def test_disagreeing_guidelines_are_shown_with_both_positions(live, page, shot, 
     axe(page, "an answer where guidelines disagree")
 
 
+UNMATCHED_Q = "From what age should people at average risk taking rivaroxaban begin colorectal cancer screening?"
+
+
+def test_a_word_no_cited_guideline_uses_is_said_beside_the_answer(live, page, shot, axe):
+    """The response's unmatched_terms are shown as a note, whatever the status; a question without any has none."""
+    expected = api_query(live.url, UNMATCHED_Q)
+    assert expected["unmatched_terms"] == ["rivaroxaban"], expected
+    ask(page, live.url, UNMATCHED_Q)
+    note = page.locator("#answer p.unmatched")
+    expect(note).to_be_visible()
+    assert note.locator("strong").inner_text() == "rivaroxaban"
+    shot(page, "ask-unmatched")
+    axe(page, "an answer with an unmatched-terms note")
+    ask(page, live.url, DEMO_Q)
+    expect(page.locator("#answer article")).to_have_attribute("data-status", "answered")
+    expect(page.locator("#answer p.unmatched")).to_have_count(0)
+
+
 def test_phone_width(live, browser, shot, axe):
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = ctx.new_page()

