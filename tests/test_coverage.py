@@ -64,3 +64,20 @@ def test_the_note_is_per_cited_document(service):
     assert unmatched_terms(idx, q, ["demo-crc-2026"]) == []
     assert unmatched_terms(idx, q, ["demo-opioid-2026"]) == ["colonoscopy"]
     assert unmatched_terms(idx, q, ["demo-opioid-2026", "demo-crc-2026"]) == []
+
+
+def test_ask_prints_the_note(demo_index, tmp_path):
+    """`guideground ask` (human output) says which words no cited guideline uses."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, GUIDEGROUND_DATABASE__URL=f"sqlite:///{tmp_path / 'cli.db'}", GUIDEGROUND_SAFETY__ENABLED="false")
+    q = "From what age should people at average risk taking rivaroxaban begin colorectal cancer screening?"
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ask", q, "--index", str(demo_index[0])],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "No cited guideline uses: rivaroxaban" in proc.stdout, proc.stdout
