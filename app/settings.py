@@ -61,6 +61,10 @@ class AnswerSettings(_Section):
         3.0, ge=0.0, le=20.0, description="With the sentence scorer: sentences within this many log-odds of the best one are compared for disagreement."
     )
     score_floor: float = Field(-1.5, ge=-20.0, le=20.0, description="With the calibrated sentence scorer: never quote a further sentence below these log-odds.")
+    closest_sentences: int = Field(
+        3, ge=0, le=10,
+        description="An abstention for weak evidence names this many sentences of its passages closest to the question (`closest`; 0: none).",
+    )
     generator: Literal["extractive", "openai", "llamacpp"] = Field(
         "extractive",
         description="Who writes answer sentences: extractive quotes (default, and the fallback), an OpenAI-compatible server (llm.*), or the packaged local llama.cpp model (llm.llamacpp_*).",

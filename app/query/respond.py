@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.query.answer import Picked
 from app.query.conflicts import Conflict, conflict_out
 from app.query.context import Draft, GenerationInput, Verified, VerifiedSentence
 from app.query.gate import GateDecision
 from app.query.retrieve import Candidate, RetrievalResult
-from app.query.schemas import AnswerSentence, Citation, ConflictOut, QueryResponse
+from app.query.schemas import AnswerSentence, Citation, ClosestSentence, ConflictOut, QueryResponse
 from app.query.termcache import cache_key
 from app.query.verify import Verifier
 from app.query.versions import superseded_map
@@ -47,9 +48,14 @@ def citation(idx: LoadedIndex, n: int, c: Candidate, start: int, end: int) -> Ci
     )
 
 
-def abstained(idx: LoadedIndex, res: RetrievalResult, gate: GateDecision, top_k: int) -> QueryResponse:
+def abstained(
+    idx: LoadedIndex, res: RetrievalResult, gate: GateDecision, top_k: int, pool: list[Picked] | None = None, n_closest: int = 0,
+) -> QueryResponse:
+    """The closest passages (whole), or both sides of a disagreement; with ``pool`` (the gate's scored sentences), the
+    ``n_closest`` sentences of those passages it rated closest to the question."""
     reason = gate.reason or "weak_evidence"
     conflicts: list[ConflictOut] = []
+    closest: list[ClosestSentence] = []
     if gate.conflict is not None:
         by_row = res.by_row()
         k = gate.conflict
@@ -57,14 +63,24 @@ def abstained(idx: LoadedIndex, res: RetrievalResult, gate: GateDecision, top_k:
         conflicts = [conflict_out(idx, k, cites[0], cites[1])]
     else:
         cites = [citation(idx, i + 1, c, 0, len(idx.chunks[c.row].text)) for i, c in enumerate(res.candidates[:top_k])]
+        closest = closest_sentences(pool or [], {c.row: i + 1 for i, c in enumerate(res.candidates[:top_k])}, n_closest)
     return QueryResponse(
         status="abstained",
         reason=reason,  # type: ignore[arg-type]
         message=MESSAGES[reason],
         citations=cites,
         conflicts=conflicts,
+        closest=closest,
         confidence=None if gate.confidence is None else round(gate.confidence, 4),
     )
+
+
+def closest_sentences(pool: list[Picked], cited: dict[int, int], n: int) -> list[ClosestSentence]:
+    """The ``n`` sentences of the cited passages (row → citation number) scored highest, closest first; never a
+    sentence about the guideline itself (objectives, methods: the gate reads them, the service never quotes them)."""
+    eligible = [p for p in pool if p.row in cited and not p.about_guideline]
+    eligible.sort(key=lambda p: (-(p.score if p.score is not None else p.sim), cited[p.row], p.start))
+    return [ClosestSentence(text=p.text, citation=cited[p.row], start=p.start, end=p.end) for p in eligible[:n]]
 
 
 def answered(

@@ -90,6 +90,13 @@ class Citation(BaseModel):
     )
 
 
+class ClosestSentence(BaseModel):
+    text: str = Field(description="A sentence quoted verbatim from a cited passage: chunk.text[start:end].")
+    citation: int = Field(description="The citation (n) of the passage it is quoted from.")
+    start: int = Field(description="Start of the quote in the passage's chunk text (GET /v1/chunks/{chunk_id}).")
+    end: int = Field(description="End (exclusive) of the quote in the chunk text.")
+
+
 class Timings(BaseModel):
     embed: float = 0.0
     retrieve: float = 0.0
@@ -140,6 +147,11 @@ class QueryResponse(BaseModel):
     generation: GenerationStats | None = Field(None, description="How the answer's sentences fared in verification.")
     conflicts: list[ConflictOut] = Field(
         default_factory=list, description="Guidelines among the evidence that disagree on the asked-for item, each position attributed."
+    )
+    closest: list[ClosestSentence] = Field(
+        default_factory=list,
+        description="An abstention for weak or unsupported evidence: the sentences of its passages the gate rated closest to the "
+        "question, closest first (answer.closest_sentences) — what the guidelines say nearest to it, not an answer to it.",
     )
     unmatched_terms: list[str] = Field(
         default_factory=list,

@@ -112,7 +112,8 @@ class QueryService:
         gate = self.gate.decide(idx, req.question, qvec, res, inp.pool)
         if not gate.answer:
             timings.answer = _ms(t)
-            return self._finish(self._disclose(abstained(idx, res, gate, top_k), idx, req.question), idx, timings, t_start)
+            resp = abstained(idx, res, gate, top_k, inp.pool, self.settings.answer.closest_sentences)
+            return self._finish(self._disclose(resp, idx, req.question), idx, timings, t_start)
 
         if gate.conflict is not None:  # the disagreeing guideline may rank below the quoted passages
             self._add_passages(inp, res, [gate.conflict.a_row, gate.conflict.b_row])
@@ -122,7 +123,7 @@ class QueryService:
         verified = gen.verified
         if not verified.sentences:
             gate.reason = "unsupported"
-            resp = abstained(idx, res, gate, top_k)
+            resp = abstained(idx, res, gate, top_k, inp.pool, self.settings.answer.closest_sentences)
         else:
             resp = answered(inp, verified, gate.confidence, self.verifier, gate.conflict)
         resp.generation = GenerationStats(generator=gen.generator, kept=verified.kept, repaired=verified.repaired, dropped=verified.dropped)

@@ -65,6 +65,15 @@ def test_abstention_shows_reason_and_passages(live, page, shot, axe):
     expect(art.locator("[data-reason]")).to_have_attribute("data-reason", expected["reason"])
     quotes = art.locator("blockquote.quote").all_text_contents()
     assert quotes == [c["quote"] for c in expected["citations"]]
+    # the closest sentences, labelled as not an answer; each opens its passage with exactly that sentence marked
+    assert expected["closest"], expected
+    closest = art.locator("section.closest li.closest-sentence")
+    assert closest.locator(".text").all_text_contents() == [s["text"] for s in expected["closest"]]
+    assert "not an answer" in art.locator("section.closest h3").inner_text()
+    closest.first.locator("button.cite").click()
+    mark = page.locator("#chunk-view mark#cited-span")
+    expect(mark).to_be_visible()
+    assert mark.text_content() == expected["closest"][0]["text"]
     shot(page, "ask-abstained")
     axe(page, "an abstention")
 
