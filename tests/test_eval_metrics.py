@@ -270,3 +270,30 @@ def test_case_loader_reports_line_numbers():
     assert set(by_line) == {3, 4, 5, 6, 7}
     assert "expected" in by_line[3] and "invalid JSON" in by_line[4] and "duplicate id 'a'" in by_line[5]
     assert "JSON object" in by_line[6] and "gold_doc_id" in by_line[7]
+
+
+def test_closest_and_unmatched_note_figures_by_hand():
+    """evidence_in_closest over abstained answerable cases; the unmatched note over answered ones, split by kind."""
+    from app.eval.answerability import answerability_metrics
+    from app.query.schemas import ClosestSentence
+
+    ev = "Screen adults aged 45 to 75 years for colorectal cancer"
+    shown = resp("abstained")
+    shown.closest = [ClosestSentence(text="Screen adults aged 45 to 75 years for colorectal cancer.", citation=1, start=0, end=10)]
+    other = resp("abstained")
+    other.closest = [ClosestSentence(text="Colonoscopy every 10 years.", citation=1, start=0, end=10)]
+    noted = resp("answered")
+    noted.unmatched_terms = ["gabapentin"]
+    results = [
+        CaseResult(case("a1", evidence=ev), shown),
+        CaseResult(case("a2", evidence=ev), other),
+        CaseResult(case("a3", evidence=ev), resp("answered")),
+        CaseResult(case("a4", evidence=ev), noted),
+        CaseResult(case("n1", expected="abstain", tags=["near_miss"]), noted),
+        CaseResult(case("n2", expected="abstain", tags=["near_miss"]), resp("answered")),
+        CaseResult(case("n3", expected="abstain", tags=["near_miss"]), resp("abstained")),
+    ]
+    m = answerability_metrics(results)
+    assert m["evidence_in_closest"] == 0.5  # a1 of a1, a2
+    assert m["unmatched_note_answered"] == 0.5  # a4 of a3, a4
+    assert m["unmatched_note_near_miss"] == 0.5 and m["n_near_miss_answered"] == 2  # n1 of n1, n2

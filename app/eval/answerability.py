@@ -9,6 +9,8 @@
   tagged "disagreement";
 - false disagreement: the same, among answerable cases *not* tagged "disagreement" (a disagreement the
   set does not know of: either a real one the writers missed, or the conflict check seeing one that is not there);
+- evidence in the closest sentences: among answerable cases the service abstained on, the share whose gold evidence
+  is in the abstention's ``closest`` sentences (the same 70 % word rule, over their texts joined);
 - unmatched note: share of *answered* cases whose response lists ``unmatched_terms`` (specific words of the question
   no cited guideline uses), among answered answerable cases (a note on a right answer: noise) and among answered
   near misses (a note where the answer speaks to something else: what the note is for).
@@ -78,6 +80,10 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
         "n_disagreement": len(tagged("disagreement")),
         "false_disagreement": _share([disagreement_reported(r.response) for r in agreeing]),
         "n_agreeing": len(agreeing),
+        "evidence_in_closest": _share([
+            evidence_in_answer(r.case.gold_evidence, " ".join(x.text for x in r.response.closest))
+            for r in answerable if r.status == "abstained" and r.response and r.case.gold_evidence
+        ]),
         "unmatched_note_answered": _share([bool(r.response.unmatched_terms) for r in answered if r.response]),
         "unmatched_note_near_miss": _share([bool(r.response.unmatched_terms) for r in tagged("near_miss") if r.response and r.status == "answered"]),
         "n_near_miss_answered": sum(r.status == "answered" for r in tagged("near_miss")),

@@ -70,6 +70,7 @@ class AnswerabilityOut(_Strict):
     false_disagreement: Rate = None
     n_agreeing: int = 0
     # since stop 36 (absent from older reports)
+    evidence_in_closest: Rate = None
     unmatched_note_answered: Rate = None
     unmatched_note_near_miss: Rate = None
     n_near_miss_answered: int = 0
@@ -163,6 +164,8 @@ class CaseOut(_Strict):
     conflicts: list[ConflictCaseOut] | None = None
     # QueryResponse.unmatched_terms; None in reports written before stop 36
     unmatched_terms: list[str] | None = None
+    # QueryResponse.closest (an abstention's closest sentences, their texts); None in reports written before stop 36
+    closest: list[str] | None = None
     timings_ms: dict[str, float]
     wall_ms: float
 

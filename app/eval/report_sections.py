@@ -34,6 +34,7 @@ def answerability_html(rep: EvalReport) -> str:
         ("out-of-scope abstained", a.out_of_scope_abstained, a.n_out_of_scope),
         ("disagreement reported", a.disagreement_reported, a.n_disagreement),
         ("disagreement reported on other answerable questions", a.false_disagreement, a.n_agreeing),
+        ("abstained answerable: evidence in the closest sentences", a.evidence_in_closest, None),
         ("answered answerable with an unmatched-terms note", a.unmatched_note_answered, None),
         ("answered near misses with an unmatched-terms note", a.unmatched_note_near_miss, a.n_near_miss_answered),
     ]
@@ -112,6 +113,9 @@ def case_card(c: CaseOut) -> str:
         sides = "; ".join(f"{esc(q.issuer)} {esc(q.published)}{' (superseded)' if q.superseded else ''}: {esc(', '.join(q.values) or '—')}"
                           for q in x.positions)
         parts.append(f'<p class="meta">disagreement reported ({esc(x.kind)}) — {sides}</p>')
+    if c.closest:
+        items = "".join(f"<li>{esc(t)}</li>" for t in c.closest)
+        parts.append(f'<p class="meta">closest sentences (abstention, not an answer):</p><ol class="meta">{items}</ol>')
     if c.unmatched_terms:
         parts.append(f'<p class="meta">no cited guideline uses: {esc(", ".join(c.unmatched_terms))}</p>')
     for ct in c.citations[:6]:
