@@ -87,6 +87,10 @@ def ask(
             out.print(resp.message)
         for sent in [] if stream else resp.sentences:  # streamed sentences were printed as they came
             out.print(f"  {sent.text} " + "".join(f"[{n}]" for n in sent.citations))
+        if resp.closest:
+            out.print("Closest statements found (not an answer to the question):")
+            for cs in resp.closest:
+                out.print(f"  {cs.text} [{cs.citation}]")
         if resp.unmatched_terms:
             out.print(f"[yellow]No cited guideline uses: {', '.join(resp.unmatched_terms)}[/yellow]")
         for c in resp.citations:

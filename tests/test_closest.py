@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.query.answer import Picked
@@ -59,3 +61,28 @@ def test_the_setting_turns_it_off(demo_index, embedder, tmp_path):
     svc = QueryService.from_settings(s, index_dir=demo_index[0], embedder=embedder)
     r = svc.answer(QueryRequest(question=NEAR_MISS))
     assert r.status == "abstained" and r.closest == []
+
+
+def test_ask_prints_the_closest_statements(demo_index, tmp_path):
+    """`guideground ask` (human output) lists an abstention's closest sentences under their label."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, GUIDEGROUND_DATABASE__URL=f"sqlite:///{tmp_path / 'cli.db'}", GUIDEGROUND_SAFETY__ENABLED="false",
+               COLUMNS="400")
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ask", NEAR_MISS, "--index", str(demo_index[0]), "--json"],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], env=env, timeout=300,
+    )
+    closest = json.loads(proc.stdout)["closest"]
+    assert closest, proc.stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ask", NEAR_MISS, "--index", str(demo_index[0])],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Closest statements found (not an answer to the question):" in proc.stdout
+    for c in closest:
+        assert f"{c['text']} [{c['citation']}]" in proc.stdout, proc.stdout  # COLUMNS=400: one line each
