@@ -44,6 +44,10 @@ class RetrievalSettings(_Section):
         1, ge=0, le=10,
         description="Also quote the top guideline's graded recommendation statements most like the question, however they ranked (app/query/recommended.py).",
     )
+    scope_chunks: int = Field(
+        1, ge=0, le=10,
+        description="For a question asking whom a recommendation covers, also quote the top guideline's passages saying whom it applies to, the most like the question first (app/query/recommended.py).",
+    )
     query_cache_size: int = Field(2048, ge=0, le=1_000_000, description="LRU size of the query-embedding cache.")
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.eval.cases import EvalCase
-from app.query.asks import asked_kinds
+from app.query.asks import asked_kinds, open_question
 from app.query.service import QueryService
 from app.query.signals import document_signals, passage_signals, sentence_table
 
@@ -68,7 +68,7 @@ def collect(
             dtype=np.int64,
         )
         ps = passage_signals(idx, res, c.question, svc.settings.retrieval.rrf_k)
-        ps["open_question"] = float(not asked_kinds(c.question))
+        ps["open_question"] = float(open_question(asked_kinds(c.question)))
         doc_sig = {d: document_signals(idx, c.question, d) for d in dict.fromkeys(docs)}
         top_docs = {idx.chunks[cd.row].doc_id for cd in res.candidates[: svc.settings.retrieval.top_k]}
         graded = res.graded_rows()

@@ -15,6 +15,7 @@ import numpy as np
 
 from app.query.retrieve import Candidate
 from app.query.sections import about_guideline
+from app.query.termcache import ITEMS
 from ingest.injection import is_instruction_like
 from ingest.store import LoadedIndex
 
@@ -197,6 +198,44 @@ def candidate_sentences(index: LoadedIndex, cands: list[Candidate], qvec: np.nda
     return out
 
 
+# A statement of scope that excludes: "It does not apply to …", "… are excluded", "… are not the focus of this recommendation".
+_EXCLUDES = re.compile(r"\bnot\b[^.;]{0,20}\b(?:appl|intended|meant|the focus|applicable)|\bexcluded\b|\boutside (?:the|its) scope\b", re.IGNORECASE)
+
+
+def with_scope(index: LoadedIndex, pool: list[Picked], chosen: list[Picked], k: int) -> list[Picked]:
+    """``chosen`` with the guideline's statement of whom its recommendation covers, for a question that asks whether
+    it covers someone ("does the statement apply to her?"): the best-scored sentence of the first chosen sentence's
+    guideline saying whom it applies to, and the best saying whom it does not ("It does not apply to children born
+    prematurely"), each unless one of its kind is chosen already. An added sentence takes the place of the
+    lowest-scored chosen sentence that is not itself a statement of scope when ``chosen`` is full."""
+    if not chosen:
+        return chosen
+    doc = index.chunks[chosen[0].row].doc_id
+    scoped = sorted((p for p in pool if p.score is not None and not p.about_guideline and index.chunks[p.row].doc_id == doc
+                     and "scope" in ITEMS.get(p.text)), key=lambda p: -(p.score or 0.0))
+    out = list(chosen)
+    for excludes in (False, True):
+        if any("scope" in ITEMS.get(p.text) and bool(_EXCLUDES.search(p.text)) == excludes for p in out):
+            continue
+        add = next((p for p in scoped if bool(_EXCLUDES.search(p.text)) == excludes and not _repeats(p, out)), None)
+        if add is None:
+            continue
+        if len(out) >= k:
+            others = [p for p in out if "scope" not in ITEMS.get(p.text)]
+            if not others:
+                continue
+            out.remove(min(others, key=lambda p: p.score or 0.0))
+        out.append(add)
+    return sorted(out, key=lambda p: (p.cand_rank, p.start))
+
+
+def _repeats(p: Picked, chosen: list[Picked]) -> bool:
+    """A near-repeat of a chosen sentence: the same words again (> 0.8 Jaccard) or an overlapping span of one passage."""
+    w = _word_set(p.text)
+    return any(len(w & _word_set(q.text)) / max(1, len(w | _word_set(q.text))) > 0.8 or (q.row == p.row and q.start < p.end and p.start < q.end)
+               for q in chosen)
+
+
 def mmr_select(
     index: LoadedIndex,
     pool: list[Picked],
@@ -247,10 +286,7 @@ def select_by_score(index: LoadedIndex, pool: list[Picked], k: int, margin: floa
             break
         # A near-repeat says the same words again (late-chunked sentence vectors of one passage are too
         # alike to tell two recommendations apart, so this compares words, not vectors).
-        w = _word_set(p.text)
-        if any(len(w & _word_set(q.text)) / max(1, len(w | _word_set(q.text))) > 0.8 for q in chosen):
-            continue
-        if any(q.row == p.row and q.start < p.end and p.start < q.end for q in chosen):
+        if _repeats(p, chosen):
             continue
         chosen.append(p)
     return sorted(chosen, key=lambda p: (p.cand_rank, p.start))

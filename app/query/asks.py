@@ -54,6 +54,14 @@ ITEM_PATTERNS: dict[str, re.Pattern[str]] = {
         _I,
     ),
     "number": re.compile(rf"\b{NUM}\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b", _I),
+    # Whom a recommendation covers: "This recommendation applies to …", "It does not apply to …", "… are excluded from
+    # this recommendation"; not a study's exclusions or a rating that "seemed to apply only to" something.
+    "scope": re.compile(
+        r"\b(?:recommendations?|statements?|guidelines?|guidance)\b[^.;]{0,40}?\b(?:appl(?:y|ies)|(?:is|are) (?:not )?(?:intended|meant) "
+        r"for|pertains? to)\b|\b(?:it|they|this) (?:also )?(?:does|do) not apply\b"
+        r"|\b(?:excluded from|not the focus of|outside the scope of) (?:this|the|these) (?:recommendations?|statements?|guidelines?)\b",
+        _I,
+    ),
 }
 
 # What a question asks for (a question may ask for several kinds).
@@ -68,6 +76,13 @@ ASK_PATTERNS: dict[str, re.Pattern[str]] = {
     "threshold": re.compile(r"\bthresholds?\b|\bcut[- ]?offs?\b|\btarget\b|\bgoal\b|\b(?:above|below) (?:what|which)\b|\bwhat (?:level|value|reading|score|bmi|blood pressure)\b|\b(?:what|which)\b[^.?]{0,45}?\b(?:value|level|score|cut[- ]?point)\b|\bmm\s*hg\b|\bhow high\b|\bhow low\b|\bwhat percent", _I),
     "grade": re.compile(r"\bgrade[ds]?\b|\bstrength\b|\bhow strong(?:ly)?\b|\blevel of (?:evidence|recommendation|certainty)\b|\bquality of (?:the )?evidence\b|\bcertainty\b|\bletter grade\b|\bhow confident\b", _I),
     "population": re.compile(r"\bwho should\b|\bwhich (?:patients|adults|women|men|children|people|persons|groups?|populations?)\b|\bwhom\b|\beligib\w*\b|\bin which (?:patients|groups?)\b|\bwhat (?:population|patients|group)\b", _I),
+    # "Does the USPSTF statement cover her?", "Is she within the scope of the recommendation?": whom it applies to.
+    "scope": re.compile(
+        r"\b(?:statement|recommendation|guideline|guidance|advice)\b[^?]{0,80}?\b(?:cover|appl(?:y|ies)(?: only)? to|meant for|"
+        r"intended for)\b|\b(?:covered by|within the scope of|part of the population|excluded from)\b[^?]{0,80}?"
+        r"\b(?:statement|recommendation|guideline|guidance|advice)\b",
+        _I,
+    ),
     "yes_no": re.compile(r"^(?:[^?]*[.!]\s+)?(?:is|are|does|do|should|can|could|would|will|has|have|was|were|must)\b", _I),
     "number": re.compile(
         r"\bhow many\b|\bwhat (?:number|percentage|proportion)\b|\bhow much\b|\b(?:maximum|minimum)\b"
@@ -114,14 +129,21 @@ def asked_kinds(question: str) -> frozenset[str]:
     """Kinds of item the question asks for (empty: an open question — "what does X say about Y?")."""
     last = _sentences(question, ".!")[-1]  # a vignette's question is its last sentence
     kinds = {k for k, rx in ASK_PATTERNS.items() if rx.search(last)}
-    if "yes_no" in kinds and len(kinds) > 1:
-        kinds.discard("yes_no")  # "Should … and at what age …?" asks the age
+    if "yes_no" in kinds and len(kinds - {"scope"}) > 1:
+        kinds.discard("yes_no")  # "Should … and at what age …?" asks the age (whom it covers is the answer's concern)
     return frozenset(kinds)
+
+
+def open_question(asked: frozenset[str]) -> bool:
+    """An open question ("what does X say about Y?") asks for no kind of item; whom a recommendation covers is
+    read by the answer (``scope``), not by the gate."""
+    return not (asked - {"scope"})
 
 
 def item_match(asked: frozenset[str], items: Container[str]) -> float:
     """1.0 when the sentence holds an item of an asked kind (or the question asks for no specific kind).
     ``items``: the sentence's kinds — ``sentence_items``, or the lazy ``Items`` that searches only what is looked up."""
+    asked = asked - {"scope"}  # whom a recommendation covers: answer.with_scope, not the gate
     if not asked:
         return 1.0
     if "yes_no" in asked:

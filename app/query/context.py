@@ -30,6 +30,9 @@ class GenerationInput:
     qvec: np.ndarray
     index: LoadedIndex
     pool: list[Picked] = field(default_factory=list)  # quotable sentences of the passages, scored
+    # Sentences of passages added after the gate for one purpose (a statement of whom a recommendation applies to):
+    # quoted only for that purpose, never competing with the pool for the answer's other places.
+    scope: list[Picked] = field(default_factory=list)
 
     def passage(self, n: int) -> Passage | None:
         return next((p for p in self.passages if p.n == n), None)

@@ -16,7 +16,7 @@ from app.query.abstain import AbstainModel, Signals
 from app.query.answer import Picked, candidate_sentences
 from app.query.conflicts import Conflict, SentenceView, find_conflict
 from app.query.retrieve import RetrievalResult
-from app.query.signals import question_signals, question_terms, score_sentences, sentence_table
+from app.query.signals import QuestionTerms, question_signals, question_terms, score_sentences, sentence_table
 from app.query.termcache import cache_key
 from app.query.versions import superseded_map
 from app.settings import Settings
@@ -62,10 +62,7 @@ class Gate:
         if self.model is not None and self.model.sentence is not None:
             for p, sc in zip(pool, scores.tolist(), strict=True):
                 p.score = sc  # the extractive generator picks the sentences most likely to hold the answer
-            if extra:
-                extra_scores = score_sentences(sentence_table(idx, question, res, extra, qt), self.model.sentence)
-                for p, sc in zip(extra, extra_scores.tolist(), strict=True):
-                    p.score = sc
+            self.score(idx, question, res, extra, qt)
         ok, conf = (True, None) if self.model is None else self.model.should_answer(sig)
         # Weak evidence: only sentences that are relevant on their own (log-odds ≥ 0) can disagree —
         # an out-of-scope question's closest passages saying different things is not a disagreement.
@@ -81,6 +78,12 @@ class Gate:
         if not pool:
             return GateDecision(False, "unsupported", conf, None, sig)
         return GateDecision(True, None, conf, conflict, sig)
+
+    def score(self, idx: LoadedIndex, question: str, res: RetrievalResult, picked: list[Picked], qt: QuestionTerms | None = None) -> None:
+        """Give sentences the gate did not read (passages added for the answer to quote) their sentence-scorer score."""
+        if picked and self.model is not None and self.model.sentence is not None:
+            for p, sc in zip(picked, score_sentences(sentence_table(idx, question, res, picked, qt), self.model.sentence).tolist(), strict=True):
+                p.score = sc
 
     def conflict(
         self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked], min_score: float | None = None,

@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from app.query.asks import ITEM_PATTERNS
+
 RECOMMENDATIONS_HEADING = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:(?:major|key|main|summary\s+of(?:\s+the)?)\s+)?recommendations?"
     r"(?:\s+(?:summary|statements?|and\s+evidence)|\s+for\s+.+)?$",
@@ -91,5 +93,16 @@ def graded_rows_by_doc(chunks: Sequence[_Chunk]) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for r, ch in enumerate(chunks):
         if graded_statement(ch):
+            out.setdefault(ch.doc_id, []).append(r)
+    return out
+
+
+def scope_rows_by_doc(chunks: Sequence[_Chunk]) -> dict[str, list[int]]:
+    """Each document's citable rows that say whom a recommendation applies to ("This recommendation applies to …",
+    "It does not apply to …"; ``asks.ITEM_PATTERNS["scope"]``), in document order."""
+    rx = ITEM_PATTERNS["scope"]
+    out: dict[str, list[int]] = {}
+    for r, ch in enumerate(chunks):
+        if ch.citable and rx.search(ch.text):
             out.setdefault(ch.doc_id, []).append(r)
     return out

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
+from app.query.asks import asked_kinds
 from app.query.named import Names, asked_names, docs_named, named_groups
-from app.query.recommended import graded_rows_by_doc, recommended_rows
+from app.query.recommended import graded_rows_by_doc, recommended_rows, scope_rows_by_doc
 from app.query.schemas import QueryFilters
 from app.query.termcache import per_version
 from ingest.store import LoadedIndex
@@ -67,6 +69,9 @@ class RetrievalResult:
     # The best guideline's graded recommendation statements most like the question (app/query/recommended.py): the
     # answer may quote them, the gate does not read them (a question the guideline does not answer finds them too).
     graded: list[Candidate] = field(default_factory=list)
+    # For a question asking whom a recommendation covers, the best guideline's passages saying whom it applies to
+    # (app/query/recommended.py): added to an answer once the gate has decided, never read by the gate or the scorer's fit.
+    scoped: list[Candidate] = field(default_factory=list)
 
     def quoted(self, n: int) -> list[Candidate]:
         """The passages whose sentences may be quoted: the first ``n`` candidates, the recommended, the graded ones."""
@@ -82,7 +87,7 @@ class RetrievalResult:
     def by_row(self) -> dict[int, Candidate]:
         """Every candidate of this result by row: the ranked ones, then the compared guidelines' own."""
         out = {c.row: c for group in self.compared for c in group}
-        out.update({c.row: c for c in self.recommended + self.graded})
+        out.update({c.row: c for c in self.recommended + self.graded + self.scoped})
         out.update({c.row: c for c in self.candidates})
         return out
 
@@ -163,12 +168,13 @@ def citable_mask(index: LoadedIndex) -> np.ndarray:
 class HybridRetriever:
     def __init__(
         self, dense_k: int = 50, bm25_k: int = 50, rrf_k: int = 60, mode: str = "hybrid", near_dup: float = 0.97,
-        bm25_weight: float = 1.0, recommended: int = 0, graded: int = 0,
+        bm25_weight: float = 1.0, recommended: int = 0, graded: int = 0, scope: int = 0,
     ) -> None:
         self.dense_k, self.bm25_k, self.rrf_k, self.mode, self.near_dup = dense_k, bm25_k, rrf_k, mode, near_dup
         self.bm25_weight = bm25_weight  # weighted RRF: a BM25 rank counts this much of a dense rank
         self.recommended = recommended  # how many of the top guideline's recommendation passages to add below the cut
         self.graded = graded  # and how many of its graded recommendation statements, the most like the question first
+        self.scope = scope  # and, for a question about whom a recommendation covers, how many of its statements of scope
 
     def dense(self, index: LoadedIndex, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         # Flat, HNSW or IVF as the manifest says; metadata filters stay exact (ingest.ann).
@@ -202,16 +208,23 @@ class HybridRetriever:
         """Up to ``graded`` of the top guideline's graded recommendation statements (app/query/recommended.py) that are
         not quoted yet, the most similar to the question first: a long question about a recommendation matches the
         discussion around it better than the statement itself."""
-        if self.graded <= 0 or not quoted:
+        return self._best_of(index, qvec, quoted, by_row, "graded_rows", graded_rows_by_doc, self.graded)
+
+    def _best_of(
+        self, index: LoadedIndex, qvec: np.ndarray, quoted: list[Candidate], by_row: dict[int, Candidate], name: str,
+        rows_by_doc: Callable[[Sequence[Any]], dict[str, list[int]]], n: int,
+    ) -> list[Candidate]:
+        """Up to ``n`` of the top guideline's rows of ``rows_by_doc`` that are not quoted yet, the most like the question first."""
+        if n <= 0 or not quoted:
             return []
-        rows = per_version(index, "graded_rows", lambda: graded_rows_by_doc(index.chunks)).get(index.chunks[quoted[0].row].doc_id, [])
+        rows = per_version(index, name, lambda: rows_by_doc(index.chunks)).get(index.chunks[quoted[0].row].doc_id, [])
         seen = {index.chunks[c.row].content_sha for c in quoted}
         rows = [r for r in rows if index.chunks[r].content_sha not in seen]
         if not rows:
             return []
         sims = index.vectors[rows] @ qvec
         out = []
-        for i in np.argsort(-sims, kind="stable")[: self.graded].tolist():
+        for i in np.argsort(-sims, kind="stable")[:n].tolist():
             c = by_row.get(rows[i]) or Candidate(rows[i], 0.0)
             c.dense_sim = float(sims[i])
             out.append(c)
@@ -260,10 +273,13 @@ class HybridRetriever:
             if c.dense_sim is None:
                 c.dense_sim = float(index.vectors[c.row] @ qvec)
         graded = self._graded(index, qvec, kept + rec, by_row)
+        scoped = (self._best_of(index, qvec, kept + rec + graded, by_row, "scope_rows", scope_rows_by_doc, self.scope)
+                  if self.scope > 0 and "scope" in asked_kinds(question) else [])
         return RetrievalResult(
             candidates=kept,
             recommended=rec,
             graded=graded,
+            scoped=scoped,
             dense_top_sim=float(d_sims[0]) if len(d_sims) else (max((c.dense_sim or 0.0) for c in kept) if kept else 0.0),
             bm25_top_score=float(b_scores[0]) if len(b_scores) else 0.0,
             n_query_terms=len(index.bm25.tokenize_query(question)),

@@ -23,7 +23,7 @@ from app.query.generate import ExtractiveGenerator, Generator, get_generator
 from app.query.generate.run import run_generation
 from app.query.holder import IndexHolder, QueryCache
 from app.query.respond import abstained, answered, citation, refused
-from app.query.retrieve import HybridRetriever, RetrievalResult
+from app.query.retrieve import Candidate, HybridRetriever, RetrievalResult
 from app.query.schemas import (
     AnswerSentence,
     ChunkOut,
@@ -72,7 +72,8 @@ class QueryService:
         self.fallback = ExtractiveGenerator(settings.answer)  # when a model server fails
         self.verifier = Verifier(checker)
         r = settings.retrieval
-        self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight, r.recommended_chunks, r.graded_chunks)
+        self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight, r.recommended_chunks, r.graded_chunks,
+                                         r.scope_chunks)
         self.cache = QueryCache(r.query_cache_size)
 
     @classmethod
@@ -117,6 +118,8 @@ class QueryService:
 
         if gate.conflict is not None:  # the disagreeing guideline may rank below the quoted passages
             self._add_passages(inp, res, [gate.conflict.a_row, gate.conflict.b_row])
+        if res.scoped:  # "does the statement cover her?": the guideline's own words on whom it applies to
+            self._add_scope(inp, res, res.scoped)
         gen = run_generation(self.generator, self.fallback, self.verifier, inp, self._announcer(inp, on_sentence), stream=on_sentence is not None)
         timings.answer = round(_ms(t) - gen.verify_ms, 3)
         timings.verify = gen.verify_ms
@@ -184,6 +187,20 @@ class QueryService:
         for row in rows:
             if inp.by_row(row) is None and row in by_row:
                 inp.passages.append(Passage(len(inp.passages) + 1, row, inp.index.chunks[row], by_row[row]))
+
+    def _add_scope(self, inp: GenerationInput, res: RetrievalResult, cands: list[Candidate]) -> None:
+        """Passages saying whom a recommendation applies to, which the gate did not read, added with their sentences
+        (scored by the sentence scorer) for the answer to quote as that statement (``answer.with_scope``)."""
+        new = [c for c in cands if inp.by_row(c.row) is None]
+        if not new:
+            return
+        first = 1 + max((p.cand_rank for p in inp.pool), default=-1)
+        picked = candidate_sentences(inp.index, new, inp.qvec)
+        for p in picked:
+            p.cand_rank += first  # read after the passages already quoted
+        self.gate.score(inp.index, inp.question, res, picked)
+        self._add_passages(inp, res, [c.row for c in new])
+        inp.scope.extend(picked)
 
     @staticmethod
     def _disclose(resp: QueryResponse, idx: LoadedIndex, question: str) -> QueryResponse:

@@ -24,6 +24,7 @@ from app.query.asks import (
     asked_kinds,
     asked_units,
     item_match,
+    open_question,
 )
 from app.query.retrieve import RetrievalResult
 from app.query.sections import about_guideline
@@ -113,7 +114,7 @@ def question_signals(
     scores = score_sentences(X, sentence_model)
     docs = [idx.chunks[p.row].doc_id for p in pool]
     v = passage_signals(idx, res, question, rrf_k, qt)
-    v["open_question"] = float(not qt.asked)
+    v["open_question"] = float(open_question(qt.asked))
     top_doc = docs[int(np.argmax(scores))] if len(scores) else (idx.chunks[res.candidates[0].row].doc_id if res.candidates else "")
     v.update(document_signals(idx, question, top_doc, qt))
     return Signals(summarize(X, docs, scores, v)), scores

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.query.answer import mmr_select, select_by_score, with_trailing_label
+from app.query.answer import mmr_select, select_by_score, with_scope, with_trailing_label
+from app.query.asks import asked_kinds
 from app.query.context import Draft, GenerationInput
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ class ExtractiveGenerator:
         a = self.a
         if any(p.score is not None for p in inp.pool):  # scored by the gate's sentence model
             chosen = select_by_score(inp.index, inp.pool, a.max_sentences, a.score_margin, a.score_floor)
+            if "scope" in asked_kinds(inp.question):  # "does the statement cover her?": whom it applies to
+                chosen = with_scope(inp.index, inp.pool + inp.scope, chosen, a.max_sentences)
         else:
             chosen = mmr_select(inp.index, inp.pool, a.max_sentences, a.mmr_lambda, a.min_sentence_similarity, a.relative_sentence_floor)
         drafts = []
