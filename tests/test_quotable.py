@@ -133,3 +133,42 @@ def test_a_chosen_sentence_is_quoted_with_the_grade_label_after_it_and_without_t
     gloves = (text.index("Use gloves"), len(text))
     assert with_trailing_label(text, *gloves) == gloves  # nothing to take
     assert with_trailing_label("Screen adults (see Figure 2) every year.", 0, 13) == (0, 13)  # not a grade
+
+
+@pytest.mark.parametrize("text", [
+    "Opioid selection, dosage, duration, follow-up, and discontinuation",  # a topic list's entries (stop 37)
+    "Screening for thyroid dysfunction in nonpregnant, asymptomatic adults",
+    "L. HCP wear a facemask (e.g., surgical mask) when placing a",  # a checklist item cut off at the chunk's end
+    "Weighing risks and benefits of PrEP for adolescents",
+])
+def test_a_longer_label_is_read_by_the_gate_but_not_quoted_by_an_answer(text):
+    from app.query.answer import answer_label
+
+    assert quotable(text) and answer_label(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Chest radiography (not recommended)",
+    "Measurement of serum biomarkers, neuroimaging, and electroencephalography (not indicated routinely)",
+    "Biennial screening mammography (women aged 50-74 years)",
+    "Avoid benzodiazepines with opioids whenever possible",
+    "This recommendation applies to screening in asymptomatic adults.",
+    "Three days or less will often be sufficient; more than seven days will rarely be needed (recommendation category: A, evidence type: 4).",
+])
+def test_a_sentence_with_a_verdict_a_number_or_an_ending_is_an_answer(text):
+    from app.query.answer import answer_label
+
+    assert not answer_label(text)
+
+
+def test_the_answer_skips_a_label_even_when_it_scores_best():
+    from types import SimpleNamespace
+
+    from app.query.answer import Picked, select_by_score
+
+    label = Picked(0, 0, 0, 0, 60, "Opioid selection, dosage, duration, follow-up, and discontinuation", 0.6, score=3.0)
+    said = Picked(0, 0, 1, 61, 140, "Three days or less will often be sufficient for acute pain.", 0.5, score=1.0)
+    far = Picked(1, 1, 0, 0, 50, "Clinicians should reassess patients within 4 weeks.", 0.4, score=-1.5)
+    index = SimpleNamespace(chunks=[SimpleNamespace(doc_id="a"), SimpleNamespace(doc_id="a")])
+    # the best sentence sets the margin: with the label skipped, the next one is the best and the third is within 3
+    assert select_by_score(index, [label, said, far], 5, 3.0, -8.0) == [said, far]

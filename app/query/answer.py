@@ -59,6 +59,20 @@ def _heading_like(text: str) -> bool:
     return bool(words) and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
 
+# Longer labels: a topic list's entries and a checklist's cut-off items ("Opioid selection, dosage, duration, follow-up,
+# and discontinuation", "L. HCP wear a facemask (e.g., surgical mask) when placing a"). The gate reads them (they tell
+# what the guideline covers); an answer does not quote them (stop 37).
+_ANSWER_LABEL_WORDS = 10
+_VERDICT = re.compile(r"\d|recommend|indicated|\bavoid|\bshould\b|\bmust\b", re.IGNORECASE)
+
+
+def answer_label(text: str) -> bool:
+    """A label an answer does not quote: at most ``_ANSWER_LABEL_WORDS`` words, no closing punctuation, no number
+    and no verdict."""
+    return (len(_WORDS.findall(text)) <= _ANSWER_LABEL_WORDS and text.rstrip()[-1:] not in ".!?:;"
+            and not _VERDICT.search(text))
+
+
 def quotable(text: str, screened: bool = False) -> bool:
     """Sentences worth quoting: real prose — not a stray heading, a form's blanks or options, a table cell, a
     caption, a pointer to a web page, or a planted instruction. ``screened``: the text is part of a citable chunk,
@@ -274,7 +288,8 @@ def _word_set(text: str) -> set[str]:
 def select_by_score(index: LoadedIndex, pool: list[Picked], k: int, margin: float, floor: float) -> list[Picked]:
     """The best-scored sentence, then up to k-1 more within ``margin`` log-odds of it and above ``floor``,
     skipping near-repeats; in reading order (passage by passage, sentences in document order)."""
-    scored = sorted((p for p in pool if p.score is not None and not p.about_guideline), key=lambda p: -(p.score or 0.0))
+    scored = sorted((p for p in pool if p.score is not None and not p.about_guideline and not answer_label(p.text)),
+                    key=lambda p: -(p.score or 0.0))
     if not scored:
         return []
     best = scored[0].score or 0.0
