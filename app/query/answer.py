@@ -69,7 +69,7 @@ _VERDICT = re.compile(r"\d|recommend|indicated|\bavoid|\bshould\b|\bmust\b", re.
 def answer_label(text: str) -> bool:
     """A label an answer does not quote: at most ``_ANSWER_LABEL_WORDS`` words, no closing punctuation, no number
     and no verdict."""
-    return (len(_WORDS.findall(text)) <= _ANSWER_LABEL_WORDS and text.rstrip()[-1:] not in ".!?:;"
+    return (text.rstrip()[-1:] not in ".!?:;" and len(_WORDS.findall(text)) <= _ANSWER_LABEL_WORDS  # most sentences end in "."
             and not _VERDICT.search(text))
 
 
