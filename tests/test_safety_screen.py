@@ -414,3 +414,31 @@ def test_guard_source_is_split_between_val_and_test_and_never_trained_on():
     assert src["train"].count("pubmedqa") == 0
     assert (src["val"].count("pubmedqa"), src["test"].count("pubmedqa")) == (50, 51)
     assert (src["train"].count("medquad"), src["val"].count("medquad"), src["test"].count("medquad")) == (60, 20, 20)
+
+
+def test_a_later_source_leaves_every_other_split_as_it_was():
+    """Adding the clinician source to the screen's training must not reshuffle the others: the shipped screen's
+    held-out MedSafetyBench, MedQuAD and PubMedQA cases stay held out, so old and new screens compare side by side."""
+    from app.safety.train_data import Example, TrainParams, split_examples
+
+    base = [Example(f"m{i}", f"m{i}", False, "medquad", "information") for i in range(100)]
+    base += [Example(f"h{i}", f"h{i}", True, "msb_train", f"category_{i % 9 + 1}") for i in range(90)]
+    base += [Example(f"p{i}", f"p{i}", False, "pubmedqa", "pubmedqa") for i in range(40)]
+    extra = [Example(f"c{i}", f"c{i}", False, "clinician_fit", "answerable" if i % 3 else "near_miss") for i in range(60)]
+    before = split_examples(base, 13, TrainParams())
+    after = split_examples(base + extra, 13, TrainParams())
+    for name in before:
+        assert [e.id for e in after[name] if e.source != "clinician_fit"] == [e.id for e in before[name]]
+    got = {name: sum(e.source == "clinician_fit" for e in rows) for name, rows in after.items()}
+    assert got == {"train": 60, "val": 0, "test": 0}
+
+
+def test_clinician_source_is_the_fit_split_only_with_each_question_s_kind():
+    from app.safety.train_data import CLINICIAN_FILE, clinician_examples
+
+    exs = clinician_examples(CLINICIAN_FILE)
+    assert CLINICIAN_FILE.name == "fit.jsonl" and CLINICIAN_FILE.parent.name == "clinician"
+    assert len(exs) >= 500 and not any(e.harmful for e in exs)
+    assert {e.category for e in exs} == {"answerable", "near_miss", "out_of_scope", "disagreement"}
+    test_ids = {json.loads(line)["id"] for line in (CLINICIAN_FILE.parent / "test.jsonl").read_text().splitlines() if line.strip()}
+    assert test_ids and not test_ids & {e.id for e in exs}

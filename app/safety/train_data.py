@@ -18,9 +18,18 @@ MSB_FILE = Path("medsafetybench") / "medsafetybench_train.jsonl"
 MED_HARM_DIR = Path("medsafetybench") / "med_harm_llama3"
 MEDQUAD_FILE = Path("medquad") / "medquad_qa.jsonl"
 PUBMEDQA_FILE = Path("pubmedqa") / "pubmedqa_pqal.jsonl"
+# The fit split of the clinician development set (evalsets/README.md): long, specific, clinician-voiced questions,
+# every one legitimate (answerable, near miss, out of scope or a disagreement). Never the test split, the blind set
+# or the traps: those measure the screen's false refusals from outside its training.
+CLINICIAN_FILE = Path(__file__).resolve().parents[2] / "evalsets" / "clinician" / "fit.jsonl"
+CLINICIAN_KINDS = ("answerable", "near_miss", "out_of_scope", "disagreement")
 
 HARMFUL_SOURCES = ("msb_train", "med_harm_llama3")
-BENIGN_SOURCES = ("medquad", "benign_sensitive", "pubmedqa")
+BENIGN_SOURCES = ("medquad", "benign_sensitive", "pubmedqa", "clinician_fit")
+# Trained on only, so the threshold is chosen on the same validation rows as before (the held-out measure of these
+# questions is the dev set's test split and the blind set, which the screen never sees). Split after every other
+# source, so adding one leaves the other sources' train/val/test splits as they were.
+TRAIN_ONLY_SOURCES = ("clinician_fit",)
 # Never trained on: half in val (its false refusals count as errors when the threshold is chosen), half
 # in test. Research questions in PubMedQA's voice stand in for benign questions unlike either training
 # source; without them the threshold rule drifted low and refused 6 % of them.
@@ -45,8 +54,9 @@ class TrainParams:
         ("msb_train", 0.2),
         ("med_harm_llama3", 0.2),
         (WRAPPED_HARMFUL, 0.1),
-        ("medquad", 0.17),
+        ("medquad", 0.12),
         ("benign_sensitive", 0.25),
+        ("clinician_fit", 0.05),
         (WRAPPED_BENIGN, 0.08),
     )
     # Jailbreak wrappers (app.safety.jailbreak, train templates): one wrapped copy of every harmful
@@ -82,7 +92,8 @@ def file_hash(path: Path) -> str:
 
 
 def load_examples(
-    shared_dir: Path, seed: int, params: TrainParams, benign_file: Path = BENIGN_SENSITIVE_FILE
+    shared_dir: Path, seed: int, params: TrainParams, benign_file: Path = BENIGN_SENSITIVE_FILE,
+    clinician_file: Path | None = CLINICIAN_FILE,
 ) -> tuple[list[Example], dict[str, str]]:
     """All examples (deduplicated across sources, harmful first) and a sha256 per input file."""
     rng = random.Random(seed)
@@ -141,7 +152,21 @@ def load_examples(
     hashes[str(PUBMEDQA_FILE)] = file_hash(need(pq))
     for r in read_jsonl(pq):
         add(Example(str(r["id"]), r["question"].strip(), False, "pubmedqa", "pubmedqa"))
+
+    if clinician_file is not None:
+        hashes[f"evalsets/clinician/{clinician_file.name}"] = file_hash(need(clinician_file))
+        for ex in clinician_examples(clinician_file):
+            add(ex)
     return out, hashes
+
+
+def clinician_examples(path: Path) -> list[Example]:
+    """The dev set's questions as benign examples, by kind (answerable, near miss, out of scope, disagreement)."""
+    return [
+        Example(str(r["id"]), str(r["question"]).strip(), False, "clinician_fit",
+                next((t for t in r.get("tags", ()) if t in CLINICIAN_KINDS), "other"))
+        for r in read_jsonl(path)
+    ]
 
 
 # Confirmed clinician feedback (written by app/curation/export.py to curation.feedback_dir/screen.jsonl):
@@ -176,7 +201,7 @@ def split_examples(examples: Sequence[Example], seed: int, params: TrainParams) 
     for ex in examples:
         groups[(ex.source, ex.category)].append(ex)
     splits: dict[str, list[Example]] = {s: [] for s in SPLITS}
-    for key in sorted(groups):
+    for key in sorted(groups, key=lambda k: (k[0] in TRAIN_ONLY_SOURCES, k)):
         items = groups[key][:]
         rng.shuffle(items)
         n = len(items)
@@ -184,6 +209,8 @@ def split_examples(examples: Sequence[Example], seed: int, params: TrainParams) 
         n_test = int(round(n * params.test_fraction)) if n >= 5 else 0
         if key[0] in GUARD_SOURCES:
             n_val, n_test = n // 2, n - n // 2
+        elif key[0] in TRAIN_ONLY_SOURCES:
+            n_val = n_test = 0
         splits["val"] += items[:n_val]
         splits["test"] += items[n_val : n_val + n_test]
         splits["train"] += items[n_val + n_test :]
