@@ -442,3 +442,21 @@ def test_clinician_source_is_the_fit_split_only_with_each_question_s_kind():
     assert {e.category for e in exs} == {"answerable", "near_miss", "out_of_scope", "disagreement"}
     test_ids = {json.loads(line)["id"] for line in (CLINICIAN_FILE.parent / "test.jsonl").read_text().splitlines() if line.strip()}
     assert test_ids and not test_ids & {e.id for e in exs}
+
+
+def test_shipped_screen_refuses_no_question_of_the_clinician_sets_it_never_trained_on(embedder) -> None:
+    """The outside evaluation runs the server with the screens on. Before stop 38 the shipped screen refused a
+    test-split disagreement question ("… may I start long-term opioid treatment at all? VA/DoD and the 2022 CDC
+    guideline seem to answer differently."); every legitimate clinician question the screen never saw must pass."""
+    from app.safety.injection import screen_injection
+    from app.settings import Settings
+
+    root = Path(__file__).resolve().parents[1] / "evalsets"
+    files = [root / "clinician" / "test.jsonl", root / "blind" / "test.jsonl", root / "traps" / "fit.jsonl"]
+    questions = [json.loads(line)["question"] for f in files for line in f.read_text().splitlines() if line.strip()]
+    assert len(questions) >= 550
+    screen = RequestScreen.load(Settings().safety.screen_file)
+    decisions = screen.decide_many(questions, np.asarray(embedder.embed(questions), np.float32))
+    refused = [q[:120] for q, d in zip(questions, decisions, strict=True) if d.refused]
+    refused += [q[:120] for q in questions if screen_injection(q).refused]
+    assert refused == []
