@@ -128,6 +128,14 @@ def test_ops_endpoints(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["n_chunks"] > 0
+    # which trained artefacts answer: what an evaluator records beside the index version
+    from app.query.abstain import AbstainModel
+    from app.safety.screen import RequestScreen
+
+    s = client.app.state.service.settings
+    screen = RequestScreen.load(s.safety.screen_file).version if s.safety.enabled else None
+    calibration = AbstainModel.load(s.abstain.calibration_file).version if s.abstain.enabled else None
+    assert ready["models"] == {"screen": screen, "calibration": calibration}
     client.post("/v1/query", json={"question": "influenza vaccine age"})
     m = client.get("/metrics").text
     assert "guideground_queries_total" in m and "guideground_stage_seconds_bucket" in m

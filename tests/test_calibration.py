@@ -61,6 +61,11 @@ def test_model_roundtrip_and_probability(tmp_path):
     assert m2.probability(Signals({"a": 2.0})) == pytest.approx(1 / (1 + np.exp(-2.0)))
     assert m2.should_answer(Signals({"a": 2.0}))[0] and not m2.should_answer(Signals({"a": -2.0}))[0]
     assert m2.sentence is not None and m2.sentence.logits(np.array([[1.0]]))[0] == pytest.approx(4.0 * 0.5 - 1.0)
+    # the version names what decides (weights, threshold), not when the file was written
+    assert m2.version == m.version and m.version.startswith("calibration-")
+    assert AbstainModel(gate, 0.5, sent, {"report": {"created_at": "another day"}}).version == m.version
+    assert AbstainModel(gate, 0.6, sent).version != m.version
+    assert AbstainModel(gate, 0.5, LinearModel(["x"], [0.0], [2.0], [4.5], -1.0)).version != m.version
 
 
 def test_an_old_format_file_is_refused_with_a_hint(tmp_path):

@@ -176,6 +176,23 @@ def test_compare_gate_fails_on_regression_and_passes_within_tolerance(good, bad)
     assert res.exit_code == 2
 
 
+def test_compare_notes_when_the_screen_or_calibration_differ(tmp_path):
+    from app.eval.compare import compare_reports
+
+    def rep(models):
+        svc = FakeService(GOOD)
+        return evaluate(CASES, svc.ask, svc.get_chunk, {"mode": "synthetic", "models": models})
+
+    a = rep({"screen": "screen-aaa", "calibration": "calibration-111"})
+    b = rep({"screen": "screen-bbb", "calibration": "calibration-111"})
+    assert compare_reports(a, b, {}).notes == ["screen versions differ: screen-aaa → screen-bbb"]
+    assert compare_reports(a, a, {}).notes == []
+    assert compare_reports(a, rep({"screen": None, "calibration": "calibration-111"}), {}).notes == ["screen versions differ: screen-aaa → None"]
+    path, page = write_report(b, tmp_path / "b")
+    assert json.loads(path.read_text())["run"]["models"] == {"screen": "screen-bbb", "calibration": "calibration-111"}
+    assert "screen screen-bbb" in page.read_text()
+
+
 def test_compare_is_direction_aware():
     gates = {"false_refusal_rate": 0.02, "refusal_rate": 0.02, "aurc": 0.01}
     rows = {r.metric: r.status for r in compare_summaries(
@@ -217,7 +234,7 @@ def test_http_backend_speaks_the_api(tmp_path):
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append((request.method, request.url.raw_path.decode()))
         if request.url.path == "/readyz":
-            return httpx.Response(200, json={"status": "ready"})
+            return httpx.Response(200, json={"status": "ready", "models": {"screen": "screen-x", "calibration": None}})
         if request.method == "POST" and request.url.path == "/v1/query":
             req = QueryRequest.model_validate(json.loads(request.content))
             return httpx.Response(200, json=json.loads(svc.ask(req).model_dump_json()))
@@ -228,7 +245,7 @@ def test_http_backend_speaks_the_api(tmp_path):
 
     client = httpx.Client(transport=httpx.MockTransport(handler), base_url="http://testserver")
     be = HttpBackend("http://testserver", client=client)
-    be.check()
+    assert be.check()["models"] == {"screen": "screen-x", "calibration": None}
     rep = evaluate(CASES, be.ask, be.get_chunk, {"mode": "http", "url": "http://testserver"})
     assert rep.summary["recall@1"] == 1.0 and rep.summary["quote_invariant_rate"] == 1.0
     assert ("GET", "/v1/chunks/crc%230") in seen  # '#' is percent-encoded, never a URL fragment

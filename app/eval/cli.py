@@ -59,7 +59,7 @@ def evaluate_service(svc: Any, cases: Sequence[EvalCase], run: dict[str, Any] | 
     ask, get_chunk = service_backend(svc)
     s = svc.settings
     config = {k: json.loads(getattr(s, k).model_dump_json()) for k in ("retrieval", "answer", "abstain", "safety")}
-    return evaluate(cases, ask, get_chunk, dict({"mode": "in-process", "config": config}, **(run or {})), **kw)
+    return evaluate(cases, ask, get_chunk, dict({"mode": "in-process", "config": config, "models": svc.model_versions()}, **(run or {})), **kw)
 
 
 def _guard(fn: Callable[[], int], as_json: bool) -> None:
@@ -159,8 +159,8 @@ def eval_main(
             if url:
                 backend = HttpBackend(url)
                 try:
-                    backend.check()
-                    rep = evaluate(chosen, backend.ask, backend.get_chunk, dict(info, mode="http", url=url), top_k, cb, the_judge)
+                    models = backend.check().get("models")
+                    rep = evaluate(chosen, backend.ask, backend.get_chunk, dict(info, mode="http", url=url, models=models), top_k, cb, the_judge)
                 finally:
                     backend.close()
             else:

@@ -128,6 +128,10 @@ def compare_reports(baseline: EvalReport, candidate: EvalReport, gates: Mapping[
         )
     if baseline.run.index_version and baseline.run.index_version != candidate.run.index_version:
         notes.append(f"index versions differ: {baseline.run.index_version} → {candidate.run.index_version}")
+    a_models, b_models = baseline.run.models or {}, candidate.run.models or {}
+    for name in sorted(set(a_models) & set(b_models)):
+        if a_models[name] != b_models[name]:
+            notes.append(f"{name} versions differ: {a_models[name]} → {b_models[name]}")
     missing = [m for m in gates if baseline.summary.get(m) is None or candidate.summary.get(m) is None]
     if missing:
         notes.append(f"not gated (no value in one of the reports): {', '.join(missing)}")

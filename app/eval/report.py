@@ -84,6 +84,13 @@ def build_report(
     return EvalReport.model_validate(data)
 
 
+def _models(models: dict[str, str | None] | None) -> str:
+    """The screen and calibration versions for the report's header ("screen off" when it did not run)."""
+    if not models:
+        return ""
+    return "".join(f" · {esc(name)} {esc(v or 'off')}" for name, v in sorted(models.items()))
+
+
 def report_json(report: EvalReport) -> dict[str, Any]:
     return report.model_dump(mode="json", by_alias=True)
 
@@ -150,7 +157,7 @@ def render_html(rep: EvalReport) -> str:
 <body><main>
 <h1>guideground evaluation</h1>
 <p class="meta">{esc(run.cases_file or "")} · {m.n_cases} cases · {esc(run.mode)}: {esc(where)} · index {esc(run.index_version or "n/a")}
- · {esc(run.started_at)} · {run.duration_s:.1f} s · judge {esc(m.citations.judge)} · schema v{rep.schema_version}</p>
+ · {esc(run.started_at)} · {run.duration_s:.1f} s · judge {esc(m.citations.judge)} · schema v{rep.schema_version}{_models(run.models)}</p>
 <h2>Summary</h2>
 <div class="grid"><div>{summary_table(rep)}</div><div><h3>Outcomes</h3>{outcome_table(rep)}
 <p class="meta">Green: the status the case expects. Cases with errors: {m.n_errors}.</p></div></div>

@@ -184,6 +184,8 @@ class RunInfo(_Strict):
     top_k: int | None
     config: dict[str, Any] | None = Field(None, description="Settings sections that shape answers (in-process runs).")
     judge: str | None = Field(None, description="Citation judge (never the service's verifier), or none.")
+    models: dict[str, str | None] | None = Field(
+        None, description="Versions of the trained artefacts that shaped the answers: the request screen (null when off) and the calibration.")
 
 
 class EvalReport(_Strict):

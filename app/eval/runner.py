@@ -110,8 +110,9 @@ class HttpBackend:
 
         self.client = client or httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
 
-    def check(self) -> None:
-        """Fail fast (before a run of N connection errors) when the server is down or not ready."""
+    def check(self) -> dict[str, Any]:
+        """Fail fast (before a run of N connection errors) when the server is down or not ready; the readiness
+        answer (index version, model versions) when it is."""
         import httpx
 
         from app.errors import ServiceNotReady, UsageError
@@ -122,6 +123,11 @@ class HttpBackend:
             raise UsageError(f"cannot reach {self.client.base_url}: {exc}", hint="start it with `guideground serve`") from None
         if r.status_code != 200:
             raise ServiceNotReady(f"{self.client.base_url} is not ready (HTTP {r.status_code}): {r.text[:200]}")
+        try:
+            ready = r.json()
+        except ValueError:
+            return {}
+        return ready if isinstance(ready, dict) else {}
 
     def ask(self, req: QueryRequest) -> QueryResponse:
         r = self.client.post("/v1/query", json=req.model_dump(mode="json", exclude_none=True))

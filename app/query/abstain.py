@@ -12,6 +12,7 @@ stored with their report in app/query/calibration/abstain.json; nothing here is 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -73,6 +74,12 @@ class AbstainModel:
     threshold: float
     sentence: LinearModel | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        """What the model decides with (weights, scaling, threshold), not when it was written: equal models, equal version."""
+        body = {"threshold": self.threshold, "gate": self.gate.to_json(), "sentence": self.sentence.to_json() if self.sentence else None}
+        return "calibration-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
 
     def probability(self, s: Signals) -> float:
         return sigmoid(float(self.gate.logits(np.array([s.vector(self.gate.features)]))[0]))

@@ -16,6 +16,13 @@ class Screen:
         self.settings = settings
         self.harm_screen = harm_screen
 
+    @property
+    def version(self) -> str | None:
+        """The harmful-request screen's artefact version, or None when it does not run."""
+        if not self.settings.enabled or self.harm_screen is None:
+            return None
+        return str(self.harm_screen.version)
+
     def check(self, question: str, qvec: np.ndarray) -> ScreenDecision | None:
         """The refusal decision, or None when the request may go on."""
         if not self.settings.enabled:

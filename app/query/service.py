@@ -155,6 +155,10 @@ class QueryService:
         if callable(close):
             close()
 
+    def model_versions(self) -> dict[str, str | None]:
+        """The trained artefacts that shape an answer besides the index: the screen and the gate's calibration."""
+        return {"screen": self.screen.version, "calibration": self.abstain_model.version if self.abstain_model else None}
+
     def embed_query(self, question: str) -> np.ndarray:
         v = self.cache.get(question)
         if v is None:

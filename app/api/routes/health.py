@@ -32,7 +32,8 @@ async def readyz(request: Request, response: Response) -> dict[str, object]:
         response.status_code = 503
         return {"status": "not_ready", "error": err.message if err else "starting", "hint": err.hint if err else None}
     idx = svc.holder.get()
-    return {"status": "ready", "index_version": idx.version, "n_chunks": len(idx.chunks), "embedder": idx.embedder_id}
+    return {"status": "ready", "index_version": idx.version, "n_chunks": len(idx.chunks), "embedder": idx.embedder_id,
+            "models": svc.model_versions()}
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response, responses={200: METRICS_TEXT})
