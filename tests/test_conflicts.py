@@ -242,3 +242,39 @@ def test_guidelines_the_question_names_disagree_at_any_confidence(service):
     res.compared = [by_doc["demo-breast-north-2026"], [Candidate(crc, 0.0)]]  # names only one side of the disagreement
     d = gate.decide(idx, q, service.embed_query(q), res, pool)
     assert d.reason == "weak_evidence"
+
+
+def test_va_dod_wording_states_strength_when_the_question_asks_how_strong():
+    """VA/DoD's convention: its Work Group "recommends" (strong) or "suggests" (weak). Read only when the question asks
+    how firmly something is advised; otherwise two guidelines that both advise it agree on the direction."""
+    from app.query.conflicts import implied_grade
+
+    assert implied_grade("The Work Group recommends against the chronic use of oral acetaminophen.") == "strong against"
+    assert implied_grade("The guideline panel suggests the use of dietary sodium restriction.") == "weak for"
+    assert implied_grade("The USPSTF recommends screening for high blood pressure.") is None  # USPSTF grades are letters
+    ckd = SentenceView(0, "ckd", 0, 10, "The guideline panel suggests the use of dietary sodium restriction to improve blood pressure control.", 0.8)
+    htn = SentenceView(1, "htn", 0, 10, "In patients with hypertension, the Work Group recommends that sodium intake be limited to no more than 2300 mg/day.", 0.7)
+    c = find_conflict([ckd, htn], min_sim=0.5, question="How firmly should I push sodium restriction in kidney disease with hypertension?")
+    assert c is not None and c.kind == "grade" and (c.a_values, c.b_values) == ({"weak for"}, {"strong for"})
+    assert find_conflict([ckd, htn], min_sim=0.5, question="Should I advise sodium restriction in kidney disease with hypertension?") is None
+
+
+def test_sentences_below_the_overlap_floor_pair_up_on_a_word_of_the_question():
+    """Long VA/DoD sentences share few words with a short USPSTF one (Jaccard 0.07 here, under the 0.08 floor): they are
+    still about the same item when the word they share is one the question asks about."""
+    uspstf = SentenceView(0, "uspstf", 0, 10, "Evidence is lacking to determine the optimal interval for screening for alcohol misuse in adults.", 0.8)
+    va = SentenceView(1, "va", 0, 10, "For patients in general medical and mental healthcare settings, the Work Group recommends screening for "
+                      "unhealthy alcohol use annually using the three-item Alcohol Use Disorders Identification Test-Consumption (AUDIT-C).", 0.7)
+    c = find_conflict([uspstf, va], min_sim=0.5, question="How often should adults be screened for alcohol misuse?")
+    assert c is not None and c.kind == "direction"
+    assert find_conflict([uspstf, va], min_sim=0.5, question="How often should adults be screened for unhealthy drinking?") is None
+
+
+def test_times_far_apart_measure_different_things():
+    """A 2-hour glucose test and a 24-28 week window are both durations, not two answers to one question."""
+    test = SentenceView(0, "uspstf", 0, 10, "In the one-step glucose tolerance strategy, glucose is measured after 2 hours.", 0.8)
+    window = SentenceView(1, "va", 0, 10, "Screen for gestational diabetes with a glucose tolerance strategy at 24 to 28 weeks.", 0.7)
+    assert find_conflict([test, window], min_sim=0.5, question="How long is the glucose tolerance strategy?") is None
+    near = SentenceView(2, "cdc", 0, 10, "In the one-step glucose tolerance strategy, glucose is measured after 12 hours.", 0.7)
+    c = find_conflict([test, near], min_sim=0.5, question="How long is the glucose tolerance strategy?")
+    assert c is not None and c.kind == "duration"  # 2 hours against 12: the same kind of time, and they differ

@@ -3,9 +3,11 @@
 Each guideline among the relevant sentences takes a *position*: the values of the kind the question
 asks for (ages, intervals, doses, durations, thresholds), its recommendation grade, and its direction
 (for, against, insufficient evidence). Two guidelines disagree when their best relevant sentences are
-about the same item (shared content words) and their positions differ on something the question asks
-about; a guideline superseded by a newer version of itself is reported as a version difference. The
-service answers with both positions attributed (``conflicts`` in the response); see docs/architecture.md.
+about the same item (enough shared content words, or a shared one the question asks about) and their
+positions differ on something the question asks about. When the question asks how strongly, a VA/DoD
+"recommends" is strong and "suggests" weak; two times 30-fold apart are different items. A guideline
+superseded by a newer version of itself is reported as a version difference. The service answers with
+both positions attributed (``conflicts`` in the response); see docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -180,11 +182,47 @@ def _comparable(ka: set[str], kb: set[str]) -> tuple[set[str], set[str]]:
     return {k for k in ka if per_kg(k) in fams}, {k for k in kb if per_kg(k) in fams}
 
 
-def _differs(a: SentenceView, b: SentenceView, wanted: set[str] | None, asks_position: bool) -> tuple[str, set[str], set[str]] | None:
+def _days(key: str) -> float | None:
+    """A time key of ``_key`` ("14d") in days; None for anything else."""
+    if not key.endswith("d"):
+        return None
+    try:
+        return float(key[:-1])
+    except ValueError:
+        return None
+
+
+def _apart(ka: set[str], kb: set[str], fold: float = 30.0) -> bool:
+    """Two times so far apart (a 2-hour test, a 24-28 week window) that they measure different things."""
+    da = [d for d in map(_days, ka) if d]
+    db = [d for d in map(_days, kb) if d]
+    if not da or not db:
+        return False
+    return min(max(x, y) / min(x, y) for x in da for y in db) > fold
+
+
+# A question about how firmly something is advised ("how strongly", "what grade", "how firmly").
+_ASKS_STRENGTH = re.compile(r"\bhow (?:firmly|strongly|strong|highly)\b|\bstrength\b|\bgraded?\b|\bgrades\b", re.I)
+# VA/DoD's own convention: its Work Group (or guideline panel) "recommends" a strong and "suggests" a weak recommendation.
+_IMPLIED = re.compile(r"\b(?:work group|guideline panel)\s+(?P<v>recommends?|suggests?)(?P<against>\s+against)?\b", re.I)
+
+
+def implied_grade(text: str) -> str | None:
+    """The strength a VA/DoD sentence's verb states when it carries no explicit grade."""
+    m = _IMPLIED.search(text)
+    if not m:
+        return None
+    strength = "strong" if m.group("v").lower().startswith("recommend") else "weak"
+    return f"{strength} {'against' if m.group('against') else 'for'}"
+
+
+def _differs(a: SentenceView, b: SentenceView, wanted: set[str] | None, asks_position: bool, asks_strength: bool = False) -> tuple[str, set[str], set[str]] | None:
     fa, fb = stated(a.text), stated(b.text)
     for kind in sorted(fa.keys() & fb.keys()):
         ka, kb = _comparable(set(fa[kind]), set(fb[kind]))
         if (wanted is None or kind in wanted) and ka and kb and ka.isdisjoint(kb):
+            if _apart(ka, kb):
+                continue
             return kind, {fa[kind][k] for k in ka}, {fb[kind][k] for k in kb}
     if not asks_position:
         return None
@@ -192,6 +230,8 @@ def _differs(a: SentenceView, b: SentenceView, wanted: set[str] | None, asks_pos
     if da and db and da != db:
         return "direction", {da}, {db}
     ga, gb = grade(a.text), grade(b.text)
+    if asks_strength:
+        ga, gb = ga or implied_grade(a.text), gb or implied_grade(b.text)
     if ga and gb and ga != gb:
         return "grade", {ga}, {gb}
     return None
@@ -204,6 +244,8 @@ def find_conflict(
     """The first pair of relevant sentences from different documents that disagree on the asked-for item."""
     wanted = asked_kinds(question) if question else None
     asks_position = True
+    asks_strength = bool(question and _ASKS_STRENGTH.search(question))
+    q_words = (content_words(question) - _GENERIC) if question else set()
     rel = sorted((s for s in sentences if s.sim >= min_sim), key=lambda s: -s.sim)
     superseded = superseded or {}
     for i, a in enumerate(rel):
@@ -212,12 +254,15 @@ def find_conflict(
             if b.doc_id == a.doc_id or (a.group >= 0 and a.group == b.group):
                 continue
             wb = content_words(b.text)
-            if not wa or not wb or len(wa & wb) / len(wa | wb) < min_overlap or not (wa & wb) - _GENERIC:
+            shared = (wa & wb) - _GENERIC
+            if not wa or not wb or not shared:
+                continue
+            if len(wa & wb) / len(wa | wb) < min_overlap and not (shared & q_words):
                 continue
             pa, pb = populations(a.text), populations(b.text)
             if pa and pb and pa.isdisjoint(pb):
                 continue  # about different people
-            d = _differs(a, b, wanted, asks_position)
+            d = _differs(a, b, wanted, asks_position, asks_strength)
             if d is None and (superseded.get(a.doc_id) == b.doc_id or superseded.get(b.doc_id) == a.doc_id):
                 d = ("version", set(), set())
             if d is not None:
