@@ -48,3 +48,50 @@ def test_a_sentence_about_the_guideline_is_read_but_never_quoted():
     assert select_by_score(None, [key_question, statement], 5, 3.0, -1.5) == [statement]  # type: ignore[arg-type]
     assert select_by_score(None, [key_question], 5, 3.0, -1.5) == []  # type: ignore[arg-type]
 
+
+
+@pytest.mark.parametrize(("sentence", "points"), [
+    ('The grades of recommendations (A-D, I, and Expert Opinion [EO]) and levels of certainty are defined at the end of '
+     'the "Major Recommendations" field.', True),
+    ('Definitions for the ratings of overall strength of evidence and recommendation categories are provided at the end '
+     'of the "Major Recommendations" field.', True),
+    ("A list of participants is provided at the end of the original guideline document.", True),
+    ("Stop aspirin at the end of the 36th week of gestation.", False),  # "at the end of the" saying what to do
+    ("The USPSTF recommends screening for high blood pressure in adults aged 18 years or older. (A recommendation)", False),
+])
+def test_a_pointer_to_the_grade_definitions_says_nothing(sentence, points):
+    from app.query.sections import points_elsewhere
+
+    assert points_elsewhere(sentence) is points
+
+
+def test_a_pointer_sentence_is_read_but_never_quoted(tmp_path, embedder):
+    """Stop 39: "The grades of recommendations … are defined at the end of the "Major Recommendations" field." was
+    quoted in answers to grade questions. Built for real: the sentence stays in the pool the gate reads, marked so the
+    answer and an abstention's closest sentences leave it out."""
+    from app.query.answer import candidate_sentences, select_by_score
+    from app.query.retrieve import Candidate
+    from ingest.store import current_version, load_version
+    from tests.conftest import build_index
+
+    src = tmp_path / "lifestyle.md"
+    src.write_text(
+        "# Lifestyle counseling for adults with prediabetes (demo, not clinical advice)\n\n"
+        "## Major Recommendations\n\n"
+        'The grades of recommendations (A-D, I, and Expert Opinion [EO]) are defined at the end of the "Major '
+        'Recommendations" field.\n\n'
+        "The Work Group recommends offering an intensive lifestyle program to overweight adults with prediabetes. "
+        "(Grade B)\n"
+    )
+    root = tmp_path / "idx"
+    build_index([src], root, embedder)
+    idx = load_version(root, current_version(root))
+    qvec = embedder.embed(["How highly graded is an intensive lifestyle program for prediabetes?"])[0]
+    cands = [Candidate(row=r, score=1.0) for r in range(len(idx.chunks))]
+    pool = candidate_sentences(idx, cands, qvec)
+    pointer = [p for p in pool if "defined at the end" in p.text]
+    assert pointer and all(p.about_guideline for p in pointer)  # in the pool, marked
+    for p in pool:
+        p.score = 5.0 if p in pointer else 1.0  # even scored best, it is not quoted
+    chosen = select_by_score(idx, pool, 5, 10.0, -1.5)
+    assert chosen and not any("defined at the end" in p.text for p in chosen)

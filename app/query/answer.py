@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.query.retrieve import Candidate
-from app.query.sections import about_guideline
+from app.query.sections import about_guideline, points_elsewhere
 from app.query.termcache import ITEMS
 from ingest.injection import is_instruction_like
 from ingest.store import LoadedIndex
@@ -33,7 +33,7 @@ class Picked:
     text: str
     sim: float
     score: float | None = None  # log-odds that this sentence holds the answer (the gate's sentence scorer)
-    about_guideline: bool = False  # under a section describing the guideline itself: read by the gate, never quoted
+    about_guideline: bool = False  # describes the guideline itself (its section, or a pointer to its grade definitions): read by the gate, never quoted
 
 
 # Not prose: a form's blanks and checkbox options, a table cell in parentheses, a figure caption.
@@ -208,7 +208,7 @@ def candidate_sentences(index: LoadedIndex, cands: list[Candidate], qvec: np.nda
         sims = block @ qvec
         about = about_guideline(index.chunks[c.row].section_path)
         for i, start, end, text, prior in sents:
-            out.append(Picked(rank, c.row, i, start, end, text, float(sims[i]) + prior, about_guideline=about))
+            out.append(Picked(rank, c.row, i, start, end, text, float(sims[i]) + prior, about_guideline=about or points_elsewhere(text)))
     return out
 
 

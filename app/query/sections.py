@@ -38,3 +38,14 @@ def _about(path: tuple[str, ...]) -> bool:
 def about_guideline(section_path: Sequence[str]) -> bool:
     """Whether a passage under ``section_path`` describes the guideline itself (any heading on the path)."""
     return _about(tuple(section_path))
+
+
+# A sentence that only says where the guideline defines its grades or lists its authors: "The grades of recommendations
+# (A-D, I, and EO) … are defined at the end of the "Major Recommendations" field." Read by the gate, never quoted (stop 39).
+_POINTER = re.compile(r"\b(?:is|are|can be)\s+(?:defined|provided|presented|described|listed|found|given)\s+at the end of the\b", re.I)
+
+
+def points_elsewhere(sentence: str) -> bool:
+    """Whether ``sentence`` only points to where the guideline defines its grading scheme or lists its participants."""
+    return "at the end of the" in sentence and _POINTER.search(sentence) is not None
+
