@@ -220,6 +220,26 @@ def test_a_question_comparing_two_named_versions_gets_both(shared_index, embedde
     assert {by_n[p.citation].doc_id for p in pos.values()} == set(pos)
 
 
+@pytest.mark.parametrize(("case_id", "kind", "docs"), [
+    ("C-dis-alc-interval", "direction", {"ngc-10885", "ngc-9843"}),  # "annually" against "evidence is lacking"
+    ("J-dis-ckd-sodium-strength", "grade", {"ngc-10628", "ngc-10598"}),  # VA/DoD "suggests" against "recommends"
+])
+def test_fit_split_disagreements_between_two_guidelines_are_reported(shared_index, embedder, tmp_path_factory, case_id, kind, docs):
+    """Stop 39, on the shared corpus with the real models: two fit-split questions whose guidelines' sentences share
+    few words, or differ only in VA/DoD's strength wording, report the disagreement with both guidelines."""
+    import json
+    from pathlib import Path
+
+    rows = [json.loads(line) for line in (Path(__file__).parents[1] / "evalsets/clinician/fit.jsonl").read_text().splitlines()]
+    question = next(r["question"] for r in rows if r["id"] == case_id)
+    root, _ = shared_index
+    tmp = tmp_path_factory.mktemp("fit-disagreement")
+    svc = QueryService.from_settings(Settings(database={"url": f"sqlite:///{tmp}/a.db"}), index_dir=root, embedder=embedder)
+    r = svc.answer(QueryRequest(question=question))
+    assert r.status == "answered" and r.conflicts, (r.status, r.reason)
+    assert r.conflicts[0].kind == kind and {p.doc_id for p in r.conflicts[0].positions} == docs
+
+
 def test_guidelines_the_question_names_disagree_at_any_confidence(service):
     """Far below abstain.conflict_min_confidence a disagreement is dropped as not about the question — unless the
     question compares the two guidelines by name: then their disagreement is what it asks about."""
