@@ -202,3 +202,116 @@ def _action_absent(n: int) -> Callable[[Any, Aux, np.ndarray], float]:
 
 
 GATE_CANDIDATES.update({"action_absent_top1": _action_absent(1), "action_absent_top3": _action_absent(3)})
+
+
+# --- stop 40: soft coverage, the packaged MiniLM applied to single words -------------------------------------------
+# A paraphrase ("teens" for "adolescents") counts as covering an asked word and another drug ("aspirin" for
+# "labetalol") does not: the lexical signals above fail on the first, the sentence cosine on the second.
+_CONTENT = re.compile(r"[a-z]{3,}")
+_NUMBER = re.compile(r"\d")
+_WORD_VECS: dict[str, np.ndarray] = {}
+
+
+@functools.lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+@functools.lru_cache(maxsize=1)
+def _encoder() -> Any:
+    from ingest.embed import get_embedder
+
+    return get_embedder()
+
+
+def _vecs(words: list[str]) -> np.ndarray:
+    todo = [w for w in dict.fromkeys(words) if w not in _WORD_VECS]
+    if todo:
+        for w, v in zip(todo, _encoder().embed(todo), strict=True):
+            _WORD_VECS[w] = np.asarray(v, dtype=np.float32)
+    return np.stack([_WORD_VECS[w] for w in words]) if words else np.zeros((0, 384), dtype=np.float32)
+
+
+def _content(text: str) -> list[str]:
+    stop = _stop_words()
+    return list(dict.fromkeys(w for w in _CONTENT.findall(text.lower()) if w not in stop))
+
+
+def _sims(a: Aux, words: list[str], terms: frozenset[str]) -> list[tuple[float, float]]:
+    """(IDF, similarity to ``words``) for each asked word; an asked stem among ``terms`` is covered outright."""
+    asked = [(w, s) for w, s in a.ask_words if s in a.ask_idf]
+    if not asked:
+        return []
+    cand = _vecs(words) if words else None
+    q = _vecs([w for w, _ in asked])
+    out = []
+    for (_w, s), v in zip(asked, q, strict=True):
+        sim = 1.0 if s in terms else (float((cand @ v).max()) if cand is not None and len(cand) else 0.0)
+        out.append((a.ask_idf[s], sim))
+    return out
+
+
+def _soft(n: int, how: str) -> Callable[[Any, Aux, np.ndarray], float]:
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        top = list(order[:n])
+        words = [w for i in top for w in _content(a.texts[i])]
+        terms = frozenset().union(*(a.terms[i] for i in top)) if top else frozenset()
+        sims = _sims(a, list(dict.fromkeys(words)), terms)
+        if not sims:
+            return 0.0
+        if how == "mean":
+            tot = sum(i for i, _ in sims)
+            return sum(i * (1 - s) for i, s in sims) / tot if tot else 0.0
+        return max(i / a.max_idf * (1 - s) for i, s in sims) if a.max_idf else 0.0
+    return f
+
+
+def _soft_bind(n: int, window: int = 8) -> Callable[[Any, Aux, np.ndarray], float]:
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        spec = _spec(e)
+        if not spec:
+            return 0.0
+        best = 0.0
+        for i in order[:n]:
+            items = sentence_items(a.texts[i])
+            if "number" not in items or not any(k in items for k in spec):
+                continue
+            toks = re.findall(r"[a-z]+|\d[\d.,/–-]*", a.texts[i].lower())
+            stop = _stop_words()
+            for j, t in enumerate(toks):
+                if not _NUMBER.match(t):
+                    continue
+                near = [w for w in toks[max(0, j - window): j + window + 1] if len(w) >= 3 and w.isalpha() and w not in stop]
+                sims = _sims(a, list(dict.fromkeys(near)), frozenset())
+                tot = sum(x for x, _ in sims)
+                if tot:
+                    best = max(best, sum(x * s for x, s in sims) / tot)
+        return 1.0 - best
+    return f
+
+
+GATE_CANDIDATES.update({
+    "soft_miss3": _soft(3, "mean"), "soft_worst3": _soft(3, "worst"), "soft_worst1": _soft(1, "worst"),
+    "soft_bind3": _soft_bind(3),
+})
+
+
+def _s_soft(e: Any, a: Aux) -> list[float]:
+    out = []
+    for text, terms in zip(a.texts, a.terms, strict=True):
+        sims = _sims(a, _content(text), terms)
+        tot = sum(i for i, _ in sims)
+        out.append(sum(i * s for i, s in sims) / tot if tot else 0.0)
+    return out
+
+
+def _s_bind(e: Any, a: Aux) -> list[float]:
+    if not _spec(e):
+        return [0.0] * len(a.texts)
+    one = _soft_bind(1)
+    return [1.0 - one(e, a, np.array([i])) if "number" in sentence_items(t) else 0.0 for i, t in enumerate(a.texts)]
+
+
+SENTENCE_CANDIDATES.update({"s_soft": _s_soft, "s_bind": _s_bind})
