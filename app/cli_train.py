@@ -53,7 +53,6 @@ def calibrate(
     heldout: Annotated[int, typer.Option("--heldout", help="MedQuAD documents removed (their questions must be abstained on).")] = 250,
     max_questions: Annotated[int, typer.Option("--max-questions", help="MedQuAD questions used (half answerable).")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
-    adapter: Annotated[bool, typer.Option("--adapter/--no-adapter", help="Train the query adapter on the fit split first and write it beside the calibration file (query_adapter.npz); --no-adapter fits the gate on plain query vectors (serve then with GUIDEGROUND_RETRIEVAL__QUERY_ADAPTER=\"\").")] = True,
     as_json: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
@@ -66,7 +65,7 @@ def calibrate(
         with progress(not quiet and not as_json) as cb:
             fb = feedback or Path(s.curation.feedback_dir) / "abstain.jsonl"
             report = run_calibration(
-                s, work_dir, target, guideline_index, clinician, docs, heldout, max_questions, seed, fb, progress=cb, adapter=adapter
+                s, work_dir, target, guideline_index, clinician, docs, heldout, max_questions, seed, fb, progress=cb
             )
         if as_json:
             print_json(report)
@@ -75,8 +74,5 @@ def calibrate(
             err.print(f"out of fold (fit): {report['out_of_fold']}  AUROC {report['out_of_fold_auroc']}")
             err.print(f"clinician test split: {report['clinician_test']['rates']}  AUROC {report['clinician_test']['auroc']}")
             err.print(f"MedQuAD held-out: {report['medquad_heldout']['rates']}  AUROC {report['medquad_heldout']['auroc']}")
-            if report.get("query_adapter"):
-                qa = report["query_adapter"]
-                err.print(f"query adapter {qa['version']} → {qa['file']}: test dense {qa.get('test', {}).get('plain')} → {qa.get('test', {}).get('adapted')}")
 
     guard(run, as_json)

@@ -49,11 +49,6 @@ class RetrievalSettings(_Section):
         description="For a question asking whom a recommendation covers, also quote the top guideline's passages saying whom it applies to, the most like the question first (app/query/recommended.py).",
     )
     query_cache_size: int = Field(2048, ge=0, le=1_000_000, description="LRU size of the query-embedding cache.")
-    query_adapter: Path | None = Field(
-        PACKAGE_DIR / "query" / "calibration" / "query_adapter.npz",
-        description="Learned map applied to the question's vector for the dense search (written by `guideground calibrate`; "
-        "empty: plain vectors). Applied only when trained for the index's encoder.",
-    )
 
 
 class AnswerSettings(_Section):

@@ -80,33 +80,16 @@ def calibrate(
     feedback_cases: Path | None = None,
     embedder: Embedder | None = None,
     progress: Any = None,
-    adapter: bool = True,
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
     embedder = embedder or get_embedder(settings.ingest.embedding)
     work = Path(work_dir)
     gl_index = guideline_index or _ensure_index(Path(settings.data.shared_dir) / "guidelines", work / "guidelines-index", settings, embedder, progress)
+    gl_svc = plain_service(settings, gl_index, embedder)
     # Disagreements are answered with both positions (not a gate decision): not fitted on.
     fit_cases = [c for c in load_cases(clinician_dir / "fit.jsonl")[0] if "disagreement" not in c.tags]
     test_cases = [c for c in load_cases(clinician_dir / "test.jsonl")[0] if "disagreement" not in c.tags]
-    # The query adapter first: the gate is fitted on what retrieval ranks with it (written beside the calibration).
-    # The fit split's own examples are collected with adapters that never saw their documents (cross-fitted).
-    adapter_path = Path(out_path).parent / "query_adapter.npz" if adapter else None
-    adapter_report: dict[str, Any] | None = None
-    if adapter_path is not None:
-        from app.calibration.adapter import cross_fitted_examples, train_adapter
-        from ingest.store import load_version
-
-        ad = train_adapter(load_version(gl_index, expect_embedder=(embedder.model_id, embedder.dim)), embedder, fit_cases, test_cases)
-        ad.save(adapter_path)
-        adapter_report = {"file": str(adapter_path), "version": ad.version, **ad.report}
-        clin_fit = cross_fitted_examples(gl_index, settings, embedder, fit_cases, work, plain_service, seed=seed, progress=progress)
-    from app.calibration.adapter import with_adapter
-
-    settings = with_adapter(settings, adapter_path)
-    gl_svc = plain_service(settings, gl_index, embedder)
-    if adapter_path is None:
-        clin_fit = collect(gl_svc, fit_cases, "clinician", progress)
+    clin_fit = collect(gl_svc, fit_cases, "clinician", progress)
     clin_test = collect(gl_svc, test_cases, "clinician", progress)
     extra: list[Example] = []
     if feedback_cases is not None and Path(feedback_cases).is_file():
@@ -124,13 +107,9 @@ def calibrate(
         },
         clinician_test=evaluate(model, clin_test),
         medquad_heldout=evaluate(model, mq_test),
-        query_adapter=adapter_report,
         seconds=round(time.perf_counter() - t0, 1),
     )
-    model.meta = {
-        "report": report, "embedder": {"model_id": embedder.model_id, "dim": embedder.dim},
-        "query_adapter": adapter_report["version"] if adapter_report else None,
-    }
+    model.meta = {"report": report, "embedder": {"model_id": embedder.model_id, "dim": embedder.dim}}
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(model.to_json(), indent=2))

@@ -169,14 +169,12 @@ class HybridRetriever:
     def __init__(
         self, dense_k: int = 50, bm25_k: int = 50, rrf_k: int = 60, mode: str = "hybrid", near_dup: float = 0.97,
         bm25_weight: float = 1.0, recommended: int = 0, graded: int = 0, scope: int = 0,
-        adapter: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.dense_k, self.bm25_k, self.rrf_k, self.mode, self.near_dup = dense_k, bm25_k, rrf_k, mode, near_dup
         self.bm25_weight = bm25_weight  # weighted RRF: a BM25 rank counts this much of a dense rank
         self.recommended = recommended  # how many of the top guideline's recommendation passages to add below the cut
         self.graded = graded  # and how many of its graded recommendation statements, the most like the question first
         self.scope = scope  # and, for a question about whom a recommendation covers, how many of its statements of scope
-        self.adapter = adapter  # the learned query map (app/query/adapter.py): it ranks the dense search, nothing else
 
     def dense(self, index: LoadedIndex, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         # Flat, HNSW or IVF as the manifest says; metadata filters stay exact (ingest.ann).
@@ -248,11 +246,7 @@ class HybridRetriever:
         cands: dict[int, Candidate] = {}
         d_ids = d_sims = b_ids = b_scores = np.zeros(0)
         if self.mode in ("hybrid", "dense"):
-            if self.adapter is None:
-                d_ids, d_sims = self.dense(index, qvec, self.dense_k, allowed)
-            else:  # ranked by the adapted vector; the similarities read downstream stay the plain cosine
-                d_ids, _ = self.dense(index, self.adapter(qvec), self.dense_k, allowed)
-                d_sims = index.vectors[d_ids] @ qvec if len(d_ids) else np.zeros(0, np.float32)
+            d_ids, d_sims = self.dense(index, qvec, self.dense_k, allowed)
             keep = citable[d_ids]
             d_ids, d_sims = d_ids[keep], d_sims[keep]
             for rank, (row, sim) in enumerate(zip(d_ids.tolist(), d_sims.tolist(), strict=True)):
@@ -286,7 +280,7 @@ class HybridRetriever:
             recommended=rec,
             graded=graded,
             scoped=scoped,
-            dense_top_sim=float(d_sims.max()) if len(d_sims) else (max((c.dense_sim or 0.0) for c in kept) if kept else 0.0),
+            dense_top_sim=float(d_sims[0]) if len(d_sims) else (max((c.dense_sim or 0.0) for c in kept) if kept else 0.0),
             bm25_top_score=float(b_scores[0]) if len(b_scores) else 0.0,
             n_query_terms=len(index.bm25.tokenize_query(question)),
             dense_docs=_docs(index, d_ids, 10),

@@ -6,7 +6,6 @@ evaluation calls the very same method.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,6 @@ import numpy as np
 
 from app.errors import NotFound, UsageError
 from app.query.abstain import AbstainModel
-from app.query.adapter import load_adapter
 from app.query.answer import Picked, candidate_sentences
 from app.query.context import GenerationInput, Passage, VerifiedSentence
 from app.query.coverage import unmatched_terms
@@ -42,8 +40,6 @@ from app.query.verify import SupportChecker, Verifier
 from app.settings import Settings
 from ingest.embed import Embedder, get_embedder
 from ingest.store import LoadedIndex
-
-log = logging.getLogger(__name__)
 
 
 def _ms(t0: float) -> float:
@@ -76,13 +72,8 @@ class QueryService:
         self.fallback = ExtractiveGenerator(settings.answer)  # when a model server fails
         self.verifier = Verifier(checker)
         r = settings.retrieval
-        self.adapter = load_adapter(r.query_adapter, embedder.model_id, embedder.dim)
-        fitted_with = abstain_model.meta.get("query_adapter") if abstain_model else None
-        if abstain_model and fitted_with != (self.adapter.version if self.adapter else None):
-            log.warning("the gate was calibrated with query adapter %s, serving with %s: recalibrate (guideground calibrate)",
-                        fitted_with, self.adapter.version if self.adapter else None)
         self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight, r.recommended_chunks, r.graded_chunks,
-                                         r.scope_chunks, self.adapter)
+                                         r.scope_chunks)
         self.cache = QueryCache(r.query_cache_size)
 
     @classmethod
@@ -166,11 +157,7 @@ class QueryService:
 
     def model_versions(self) -> dict[str, str | None]:
         """The trained artefacts that shape an answer besides the index: the screen and the gate's calibration."""
-        return {
-            "screen": self.screen.version,
-            "calibration": self.abstain_model.version if self.abstain_model else None,
-            "query_adapter": self.adapter.version if self.adapter else None,
-        }
+        return {"screen": self.screen.version, "calibration": self.abstain_model.version if self.abstain_model else None}
 
     def embed_query(self, question: str) -> np.ndarray:
         v = self.cache.get(question)
