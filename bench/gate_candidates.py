@@ -315,3 +315,21 @@ def _s_bind(e: Any, a: Aux) -> list[float]:
 
 
 SENTENCE_CANDIDATES.update({"s_soft": _s_soft, "s_bind": _s_bind})
+
+
+@functools.lru_cache(maxsize=1)
+def _adapted() -> dict[str, tuple[float, float]]:
+    """Per case: the best cosine of the adapted question vector (bench/adapter_experiment.py's map) to a pool chunk and
+    to a pool sentence, written by a one-off script for stop 40's R2 (var/gate/adfeat.pkl; fit-split cases read with
+    an adapter trained on the other folds' documents)."""
+    import pickle
+
+    with open("var/gate/adfeat.pkl", "rb") as fh:
+        out: dict[str, tuple[float, float]] = pickle.load(fh)
+    return out
+
+
+GATE_CANDIDATES.update({
+    "ad_chunk_max": lambda e, a, order: _adapted()[e.case_id][0],
+    "ad_sent_max": lambda e, a, order: _adapted()[e.case_id][1],
+})
