@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 OUT = Path("var/gate/examples.pkl")
 WORD = re.compile(r"[a-z]{4,}")
-SIDE_SETS = ("blind=evalsets/blind/test.jsonl", "traps=evalsets/traps/fit.jsonl")
+SIDE_SETS = ("blind=evalsets/blind/test.jsonl", "traps=evalsets/traps/fit.jsonl", "unmentioned=evalsets/unmentioned/fit.jsonl")
 
 
 def aux_of(svc: Any, examples: list[Any]) -> dict[str, Any]:
@@ -200,6 +200,8 @@ def brief(rep: dict[str, Any]) -> str:
             parts.append(f"{name} {rep[name].get('answered', 0):.3f}/{rep[name].get('near_miss_abstained', 0):.3f}")
     if "traps" in rep:
         parts.append(f"traps {rep['traps'].get('near_miss_abstained', 0):.3f}")
+    if "unmentioned" in rep:  # since stop 41; earlier collections lack it
+        parts.append(f"unmentioned {rep['unmentioned'].get('answered', 0):.3f}/{rep['unmentioned'].get('near_miss_abstained', 0):.3f}")
     m = rep.get("medquad_heldout", {})
     parts.append(f"MedQuAD held-out {m.get('answered', 0):.3f}/{m.get('abstained', 0):.3f}")
     return " | ".join(parts)

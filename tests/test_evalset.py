@@ -243,6 +243,23 @@ def test_trap_set_checks_against_the_shared_index_and_holds_only_fit_document_ne
     assert stats["vignettes"]["near_miss"] >= len(recs) // 3
 
 
+@pytest.mark.slow
+def test_unmentioned_set_checks_against_the_shared_index_and_names_what_the_corpus_lacks(shared_index, tmp_path):
+    # fit-split documents only; each near miss's `absent` patterns (the named drug, test, scale or device) match no
+    # chunk of the whole corpus (the checker's absent_regex rule), and each answerable names what its evidence names
+    recs, stats = _checked_side_set("unmentioned", shared_index[0], tmp_path, 60, "fit", ("fit.jsonl", "stats.json"))
+    near, answerable = [r for r in recs if r["type"] == "near_miss"], [r for r in recs if r["type"] == "answerable"]
+    assert len(near) >= 40 and len(answerable) >= 25 and len(near) + len(answerable) == len(recs)
+    assert stats["vignettes"]["near_miss"] >= len(near) // 3
+    # a blind second reader's verdict on each near miss (evalsets/audit/README.md); none is answered by the corpus
+    rows = [json.loads(line) for line in AUDIT_K.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == sorted(r["id"] for r in near)
+    assert {r["verdict"] for r in rows} <= {"absent", "partial"}
+    corpus = evalset.Corpus.load(shared_index[0])
+    assert [r["id"] for r in rows if r["span"] and corpus.find(r["doc_id"], r["span"]) is None] == []
+
+
+AUDIT_K = REPO / "evalsets" / "audit" / "near_miss_K_2026-12-06.jsonl"
 AUDIT = REPO / "evalsets" / "audit" / "near_miss_2026-12-05.jsonl"
 
 
