@@ -42,7 +42,7 @@ calibrate: setup
 	$(BIN)/guideground calibrate
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --with-slow
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -26,6 +26,36 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+# The default run (`pytest` with no -m, no --with-slow and no path named) leaves out the tests marked `slow` (the
+# screen retraining, the fresh-clone `make run`, SIGKILL ingests, the checks of the committed question sets …) and
+# says so at the start and the end: about 12 min on 2 cores instead of about 21. `make test`, which CI runs, passes
+# --with-slow; naming a test file or node runs what it names, slow or not.
+_SLOW_LEFT_OUT: list[int] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--with-slow", action="store_true", help="also run the tests marked slow (make test; CI)")
+
+
+def _leave_out_slow(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.option.markexpr or config.getoption("with_slow") or config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    slow = [i for i in items if i.get_closest_marker("slow")]
+    if not slow:
+        return
+    items[:] = [i for i in items if not i.get_closest_marker("slow")]
+    config.hook.pytest_deselected(items=slow)
+    _SLOW_LEFT_OUT.append(len(slow))
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(_slow_note(len(slow)))
+
+
+def _slow_note(n: int) -> str:
+    which = "1 test marked slow is" if n == 1 else f"{n} tests marked slow are"
+    return f"{which} not in the default run: `make test` (pytest --with-slow) runs the whole suite, as CI does"
+
+
 # The whole shared corpus (≈10k chunks) is the one long build of the suite. When tests need it, it is
 # started right after collection as a `guideground ingest` subprocess and those tests run last, so the
 # build overlaps everything else. While it runs the main process keeps one torch thread; the build keeps
@@ -44,6 +74,7 @@ def _cached_shared_index() -> Path | None:
 
 @pytest.hookimpl(trylast=True)  # after -m/-k deselection
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    _leave_out_slow(config, items)
     needs = [i for i in items if "shared_index" in getattr(i, "fixturenames", ())]
     if not needs:
         return
@@ -94,6 +125,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _SLOW_LEFT_OUT:
+        terminalreporter.write_line(_slow_note(_SLOW_LEFT_OUT[0]))
     b = _BACKGROUND
     if "ended" in b:
         terminalreporter.write_line(
