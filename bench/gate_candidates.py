@@ -333,3 +333,14 @@ GATE_CANDIDATES.update({
     "ad_chunk_max": lambda e, a, order: _adapted()[e.case_id][0],
     "ad_sent_max": lambda e, a, order: _adapted()[e.case_id][1],
 })
+
+
+def _s_age_fit(e: Any, a: Aux) -> list[float]:
+    """Stop 42's R-A: the patient's stated age against the age ranges each sentence speaks of (bench/ages.py)."""
+    from ages import age_fit, patient_age
+
+    age = patient_age(e.question)
+    return [age_fit(age, t) for t in a.texts]
+
+
+SENTENCE_CANDIDATES.update({"s_age_fit": _s_age_fit})

@@ -63,7 +63,8 @@ def gate_matrix(examples: Sequence[Example], sent: LinearModel | None, extra: Ex
     return np.array(rows, dtype=np.float64)
 
 
-def _folds(groups: Sequence[str], k: int, seed: int) -> list[np.ndarray]:
+def document_folds(groups: Sequence[str], k: int, seed: int) -> list[np.ndarray]:
+    """k folds of example indexes, every group (a document) in one fold: the folds ``out_of_fold`` fits over."""
     uniq = sorted(set(groups))
     rng = np.random.default_rng(seed)
     rng.shuffle(uniq)
@@ -75,7 +76,7 @@ def _folds(groups: Sequence[str], k: int, seed: int) -> list[np.ndarray]:
 def out_of_fold(examples: Sequence[Example], k: int = 5, seed: int = 13, extra: Extra | None = None) -> np.ndarray:
     """P(answerable) for every example from models that never saw its document."""
     p = np.zeros(len(examples))
-    for test in _folds([e.group for e in examples], k, seed):
+    for test in document_folds([e.group for e in examples], k, seed):
         train = np.setdiff1d(np.arange(len(examples)), test)
         tr = [examples[i] for i in train]
         sent = fit_sentence_model(tr)
