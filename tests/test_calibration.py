@@ -78,6 +78,32 @@ def test_an_old_format_file_is_refused_with_a_hint(tmp_path):
     assert "calibrate" in (e.value.hint or "")
 
 
+@pytest.mark.parametrize("change", ["extra_column", "reordered"])
+def test_a_calibration_from_code_with_other_sentence_columns_is_refused_at_start(tmp_path, change):
+    """The sentence scorer reads the table by position: a file written by code with another column (stop 42's
+    `age_fit`) must not reach a request, where it failed every one with a numpy shape error."""
+    from app.errors import ConfigError
+    from app.query.gate import Gate
+    from app.settings import Settings
+
+    settings = Settings()
+    data = json.loads(settings.abstain.calibration_file.read_text())
+    Gate(settings, AbstainModel.load(settings.abstain.calibration_file))  # the shipped file matches this code
+    sm = data["sentence_model"]
+    if change == "extra_column":
+        for key, value in (("features", "age_fit"), ("mean", 0.0), ("scale", 1.0), ("coef", 0.2)):
+            sm[key] = sm[key] + [value]
+    else:
+        for key in ("features", "mean", "scale", "coef"):
+            sm[key][0], sm[key][1] = sm[key][1], sm[key][0]
+    path = tmp_path / "abstain.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError) as e:
+        Gate(settings, AbstainModel.load(path))
+    assert ("age_fit" in str(e.value)) == (change == "extra_column")
+    assert "calibrate" in (e.value.hint or "")
+
+
 def test_sentence_label_is_the_gold_evidence():
     ev = "The USPSTF recommends the use of low-dose aspirin (81 mg/d) as preventive medication after 12 weeks of gestation."
     assert holds_evidence(ev, ev)

@@ -235,6 +235,17 @@ def test_blind_set_checks_against_the_shared_index_and_asks_only_about_test_docu
 
 
 @pytest.mark.slow
+def test_second_blind_set_checks_against_the_shared_index_and_repeats_no_older_question(shared_index, tmp_path):
+    # the test split's documents only, and written without the older sets: none of its questions is one of theirs
+    recs, stats = _checked_side_set("blind2", shared_index[0], tmp_path, 150, "test", ("test.jsonl", "stats.json"))
+    assert stats["by_type"] == {"answerable": 99, "near_miss": 66} and stats["vignette_share_answerable"] >= 1 / 3
+    older = set()
+    for name in ("clinician", "blind", "traps", "unmentioned"):
+        older |= {" ".join(r["question"].lower().split()) for _, _, r in evalset.load_sources(REPO / "evalsets" / name / "src")[0]}
+    assert [r["id"] for r in recs if " ".join(r["question"].lower().split()) in older] == []
+
+
+@pytest.mark.slow
 def test_trap_set_checks_against_the_shared_index_and_holds_only_fit_document_near_misses(shared_index, tmp_path):
     # near misses only, about documents of the dev set's fit split, each with the nearby detail it is a trap for
     recs, stats = _checked_side_set("traps", shared_index[0], tmp_path, 130, "fit", ("fit.jsonl", "stats.json"))

@@ -452,9 +452,10 @@ def test_shipped_screen_refuses_no_question_of_the_clinician_sets_it_never_train
     from app.settings import Settings
 
     root = Path(__file__).resolve().parents[1] / "evalsets"
-    files = [root / "clinician" / "test.jsonl", root / "blind" / "test.jsonl", root / "traps" / "fit.jsonl", root / "unmentioned" / "fit.jsonl"]
+    files = [root / "clinician" / "test.jsonl", root / "blind" / "test.jsonl", root / "traps" / "fit.jsonl", root / "unmentioned" / "fit.jsonl",
+             root / "blind2" / "test.jsonl"]
     questions = [json.loads(line)["question"] for f in files for line in f.read_text().splitlines() if line.strip()]
-    assert len(questions) >= 615
+    assert len(questions) >= 780
     screen = RequestScreen.load(Settings().safety.screen_file)
     decisions = screen.decide_many(questions, np.asarray(embedder.embed(questions), np.float32))
     refused = [q[:120] for q, d in zip(questions, decisions, strict=True) if d.refused]

@@ -12,11 +12,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.query.abstain import AbstainModel, Signals
+from app.errors import ConfigError
+from app.query.abstain import AbstainModel, LinearModel, Signals
 from app.query.answer import Picked, candidate_sentences
 from app.query.conflicts import Conflict, SentenceView, find_conflict
 from app.query.retrieve import RetrievalResult
-from app.query.signals import QuestionTerms, question_signals, question_terms, score_sentences, sentence_table
+from app.query.signals import (
+    SENTENCE_FEATURES,
+    QuestionTerms,
+    question_signals,
+    question_terms,
+    score_sentences,
+    sentence_table,
+)
 from app.query.termcache import cache_key
 from app.query.versions import superseded_map
 from app.settings import Settings
@@ -36,6 +44,16 @@ class Gate:
     def __init__(self, settings: Settings, model: AbstainModel | None) -> None:
         self.settings = settings
         self.model = model
+        sent = getattr(model, "sentence", None)
+        if isinstance(sent, LinearModel) and sent.features != SENTENCE_FEATURES:
+            # The sentence scorer reads the table by position: a file from code with other columns would fail every
+            # request with a shape error (or, with as many columns, weigh the wrong ones). Say so once, at start.
+            raise ConfigError(
+                f"the calibration's sentence scorer reads {len(sent.features)} columns "
+                f"({', '.join(c for c in sent.features if c not in SENTENCE_FEATURES) or 'in another order'} unknown here); "
+                f"this code's sentence table has {len(SENTENCE_FEATURES)}",
+                hint="run `guideground calibrate` with this code, or point GUIDEGROUND_ABSTAIN__CALIBRATION_FILE at a file it wrote",
+            )
 
     def decide(self, idx: LoadedIndex, question: str, qvec: np.ndarray, res: RetrievalResult, pool: list[Picked]) -> GateDecision:
         if not res.candidates:
