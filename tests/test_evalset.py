@@ -243,6 +243,12 @@ def test_second_blind_set_checks_against_the_shared_index_and_repeats_no_older_q
     for name in ("clinician", "blind", "traps", "unmentioned"):
         older |= {" ".join(r["question"].lower().split()) for _, _, r in evalset.load_sources(REPO / "evalsets" / name / "src")[0]}
     assert [r["id"] for r in recs if " ".join(r["question"].lower().split()) in older] == []
+    # a blind second reader's verdict on each near miss (evalsets/audit/README.md); none is answered by the corpus
+    rows = [json.loads(line) for line in AUDIT_BLIND2.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == sorted(r["id"] for r in recs if r["type"] == "near_miss")
+    assert {r["verdict"] for r in rows} <= {"absent", "partial"}
+    corpus = evalset.Corpus.load(shared_index[0])
+    assert [r["id"] for r in rows if r["span"] and corpus.find(r["doc_id"], r["span"]) is None] == []
 
 
 @pytest.mark.slow
@@ -271,6 +277,7 @@ def test_unmentioned_set_checks_against_the_shared_index_and_names_what_the_corp
 
 
 AUDIT_K = REPO / "evalsets" / "audit" / "near_miss_K_2026-12-06.jsonl"
+AUDIT_BLIND2 = REPO / "evalsets" / "audit" / "near_miss_blind2_2026-12-06.jsonl"
 AUDIT = REPO / "evalsets" / "audit" / "near_miss_2026-12-05.jsonl"
 
 
