@@ -37,6 +37,7 @@ def ingest(
     1 some files failed (the rest is published), 2 usage or configuration error.
     """
     from ingest.embed import get_embedder
+    from ingest.parse import NO_SIDECAR
     from ingest.pipeline import run_ingest
 
     s = settings()
@@ -73,6 +74,13 @@ def ingest(
             f"{summary}; {report.n_chunks} chunks ({report.n_embedded_chunks} embedded, {report.n_reused_chunks} reused); "
             f"{standard}{state} in {root}"
         )
+        bare = [w for f in report.files for w in f.warnings if w.startswith(NO_SIDECAR)]
+        if bare:
+            read = sum("issuer and published from" in w for w in bare)
+            err.print(
+                f"[yellow]{len(bare)} file(s) without a sidecar row[/yellow]: issuer and date read from the document's labelled "
+                f"fields for {read}; for the rest add rows to the folder's manifest.csv (doc_id,file,title,issuer,published,…)"
+            )
     else:
         for f in report.failed:
             err.print(f"FAILED {f.path}: {f.reason}")

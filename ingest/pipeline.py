@@ -31,6 +31,7 @@ from ingest.bm25 import Bm25Params
 from ingest.documents import IngestParams
 from ingest.embed import Embedder
 from ingest.errors import GuidegroundError, UsageError
+from ingest.parse.labelled import REVISION as META_REVISION
 from ingest.parse.normalize import TEXT_REVISION
 from ingest.parse.pdf import REVISION as PDF_REVISION
 from ingest.planning import FileReport, collect_files
@@ -83,6 +84,7 @@ def _params_fingerprint(params: IngestParams, embedder: Embedder) -> dict[str, A
         "bm25": Bm25Params().model_dump(),
         "pdf_parser": params.pdf_parser if params.pdf_parser != "pymupdf" else f"pymupdf-r{PDF_REVISION}",
         "text": f"normalize-r{TEXT_REVISION}",
+        "meta": f"labelled-r{META_REVISION}",
         "dense": {"late": "late-chunking-v1", "sentences": "mean(sentences)+context-v1"}[params.embedding.pooling],
     }
 

@@ -45,17 +45,32 @@ def asked_names(question: str) -> Names | None:
 
 
 def docs_named(names: Names, documents: dict[str, dict[str, Any]]) -> set[str] | None:
-    """The documents whose metadata match the names (None: none does)."""
+    """The documents whose metadata match the names (None: none does).
+
+    Metadata a document lacks never excludes it: a guideline ingested without its issuer (no sidecar row, a
+    parser that found none) stays in a set named by issuer, one without any year in its published date, title
+    or version in a set named by year. Only a document known to be another issuer's or another year's is left
+    out — else "per the USPSTF, …" would search only the few guidelines whose *titles* say USPSTF."""
     issuers, years = names
-    out = set()
+    out, matched = set(), False
     for d, meta in documents.items():
-        iss = (meta.get("issuer") or "").lower() + " " + (meta.get("title") or "").lower()
+        issuer = (meta.get("issuer") or "").lower()
+        iss = issuer + " " + (meta.get("title") or "").lower()
         if issuers and not any(any(s in iss for s in subs) for subs in issuers):
-            continue
-        if years and not years & set(_YEAR.findall(f"{meta.get('published', '')} {meta.get('title', '')} {meta.get('version', '')}")):
-            continue
+            if issuer.strip():
+                continue
+            unknown = True
+        else:
+            unknown = False
+        doc_years = set(_YEAR.findall(f"{meta.get('published', '')} {meta.get('title', '')} {meta.get('version', '')}"))
+        if years and not years & doc_years:
+            if doc_years:
+                continue
+            unknown = True
         out.add(d)
-    return out or None
+        matched = matched or not unknown
+    # Only documents of unknown metadata: the question names nothing this index can tell apart.
+    return out if matched else None
 
 
 def named_docs(question: str, documents: dict[str, dict[str, Any]]) -> set[str] | None:

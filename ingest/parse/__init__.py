@@ -8,8 +8,10 @@ from pathlib import Path
 
 from ingest.documents import Block, DocMeta, IngestParams, ParsedDocument
 from ingest.errors import BadInput
+from ingest.parse.labelled import labelled_meta
 from ingest.sniff import Sniffed
 
+NO_SIDECAR = "no sidecar metadata row; doc_id/title taken from the file"
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -45,11 +47,12 @@ def parse_document(sn: Sniffed, sidecar_row: dict[str, str] | None, params: Inge
         blocks, warnings, title_found = parse_with_unstructured(sn.data, sn.format)
     if not blocks:
         raise BadInput("no text found", hint="is the document empty or image-only?")
+    found = labelled_meta(blocks) if not (row.get("issuer") and row.get("published")) else {}
     meta = DocMeta(
         doc_id=row.get("doc_id") or slug(sn.path.stem),
         title=row.get("title") or title_found or sn.path.stem,
-        issuer=row.get("issuer") or pdf_meta.get("author", ""),
-        published=row.get("published", ""),
+        issuer=row.get("issuer") or pdf_meta.get("author", "") or found.get("issuer", ""),
+        published=row.get("published") or found.get("published", ""),
         version=row.get("version", ""),
         url=row.get("url", ""),
         license=row.get("license", ""),
@@ -57,7 +60,8 @@ def parse_document(sn: Sniffed, sidecar_row: dict[str, str] | None, params: Inge
         format=sn.format,
     )
     if not sidecar_row:
-        warnings.append("no sidecar metadata row; doc_id/title taken from the file")
+        read = " and ".join(f for f in ("issuer", "published") if found.get(f) and getattr(meta, f) == found[f])
+        warnings.append(NO_SIDECAR + (f", {read} from its labelled fields" if read else ""))
     return ParsedDocument.assemble(meta, quarantine_instructions(blocks), warnings)
 
 
