@@ -83,6 +83,8 @@ def ask(
             return
         colour = {"answered": "green", "abstained": "yellow", "refused": "red"}[resp.status]
         out.print(f"[{colour}]{resp.status}[/{colour}]" + (f" ({resp.reason})" if resp.reason else ""))
+        if resp.read_as:
+            out.print("[yellow]Read " + ", ".join(f"{r.written!r} as {r.read!r}" for r in resp.read_as) + "[/yellow]")
         if resp.message:
             out.print(resp.message)
         for sent in [] if stream else resp.sentences:  # streamed sentences were printed as they came

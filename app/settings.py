@@ -49,6 +49,10 @@ class RetrievalSettings(_Section):
         description="For a question asking whom a recommendation covers, also quote the top guideline's passages saying whom it applies to, the most like the question first (app/query/recommended.py).",
     )
     query_cache_size: int = Field(2048, ge=0, le=1_000_000, description="LRU size of the query-embedding cache.")
+    read_slips: bool = Field(
+        True, description="Read a word no guideline uses that is one typing slip from a word they use as that word, and say so in "
+        "read_as (app/query/spelling.py).",
+    )
 
 
 class AnswerSettings(_Section):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("evalsets/clinician/test.jsonl", "evalsets/blind/test.jsonl")
-KINDS = ("answerable", "near_miss", "out_of_scope")
+FIGURES = ("answered", "evidence_in_answer", "near_miss_abstained", "out_of_scope_abstained")
 
 
 def subset_folder(shared: Path, docs: list[str], out: Path, sidecar: bool) -> Path:
@@ -61,14 +61,10 @@ def run(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "app.cli", *args], check=True, cwd=REPO, stdout=subprocess.DEVNULL)
 
 
-def rates(report: Path) -> dict[str, tuple[int, int]]:
-    cases = json.loads(report.read_text())["cases"]
-    ok = {"answerable": lambda c: c["status"] == "answered", "near_miss": lambda c: c["status"] != "answered",
-          "out_of_scope": lambda c: c["status"] != "answered"}
-    out = {k: (sum(ok[k](c) for c in cases if k in c["tags"]), sum(k in c["tags"] for c in cases)) for k in KINDS}
-    ev = [c for c in cases if "answerable" in c["tags"]]
-    out["evidence"] = (sum(bool(c.get("evidence_hit")) and c["status"] == "answered" for c in ev), len(ev))
-    return out
+def rates(report: Path) -> dict[str, float | None]:
+    """The report's own summary figures (app/eval: one definition of each metric)."""
+    summary = json.loads(report.read_text())["summary"]
+    return {k: summary[k] for k in FIGURES}
 
 
 def main() -> None:
@@ -87,7 +83,7 @@ def main() -> None:
     folder = subset_folder(a.shared, docs, out, sidecar=not a.no_sidecar)
     cases = questions(set(docs), out)
     run("ingest", str(folder), "--index", str(out / "index"), "--quiet", "--json")
-    result: dict[str, dict[str, tuple[int, int]]] = {}
+    result: dict[str, dict[str, float | None]] = {}
     for label, index in (("full", a.index), ("subset", out / "index")):
         run("eval", "--index", str(index), "--cases", str(cases), "--out", str(out / f"eval-{label}"), "--json")
         result[label] = rates(out / f"eval-{label}" / "eval.json")
@@ -95,9 +91,9 @@ def main() -> None:
         print(json.dumps({"docs": docs, "sidecar": not a.no_sidecar, **result}, indent=2))
         return
     print(f"{len(docs)} test-split documents ({'no sidecar' if a.no_sidecar else 'with their sidecar rows'}): {', '.join(docs)}")
-    for k in ("answerable", "evidence", "near_miss", "out_of_scope"):
+    for k in FIGURES:
         f, s = result["full"][k], result["subset"][k]
-        print(f"  {k:13s} full index {f[0]}/{f[1]} = {f[0] / max(f[1], 1):.3f}   subset {s[0]}/{s[1]} = {s[0] / max(s[1], 1):.3f}")
+        print(f"  {k:24s} full index {f if f is None else round(f, 3)}   subset {s if s is None else round(s, 3)}")
 
 
 if __name__ == "__main__":

@@ -164,6 +164,8 @@ class CaseOut(_Strict):
     conflicts: list[ConflictCaseOut] | None = None
     # QueryResponse.unmatched_terms; None in reports written before stop 36
     unmatched_terms: list[str] | None = None
+    # QueryResponse.read_as (words read past a typing slip); None in reports written before stop 43
+    read_as: list[dict[str, str]] | None = None
     # QueryResponse.closest (an abstention's closest sentences, their texts); None in reports written before stop 36
     closest: list[str] | None = None
     timings_ms: dict[str, float]

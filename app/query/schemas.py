@@ -97,6 +97,11 @@ class ClosestSentence(BaseModel):
     end: int = Field(description="End (exclusive) of the quote in the chunk text.")
 
 
+class ReadAs(BaseModel):
+    written: str = Field(description="A word of the question as written: in no indexed guideline, in any form.")
+    read: str = Field(description="The guidelines' word one typing slip away that it was read as (app/query/spelling.py).")
+
+
 class Timings(BaseModel):
     embed: float = 0.0
     retrieve: float = 0.0
@@ -157,6 +162,11 @@ class QueryResponse(BaseModel):
         default_factory=list,
         description="Specific words of the question (a drug, test, procedure or scale name) that none of the cited guidelines "
         "uses: the answer does not speak to them. A fact about the cited text, not a judgement; empty when each is found.",
+    )
+    read_as: list[ReadAs] = Field(
+        default_factory=list,
+        description="Words of the question read as the guidelines spell them (a typing slip one letter away from a word they "
+        "use, unambiguous); retrieval, the gate and the answer read the question so. Empty when every word was read as written.",
     )
     query_id: str | None = Field(
         None, description="Id of the recorded answer (GET /v1/answers/{query_id}, POST /v1/feedback); set by the API when answers are recorded."

@@ -33,9 +33,12 @@ from app.query.schemas import (
     GuidelinesOut,
     QueryRequest,
     QueryResponse,
+    ReadAs,
     Timings,
 )
 from app.query.screen import Screen
+from app.query.spelling import Reading
+from app.query.spelling import correct as read_question
 from app.query.verify import SupportChecker, Verifier
 from app.settings import Settings
 from ingest.embed import Embedder, get_embedder
@@ -104,17 +107,22 @@ class QueryService:
             return self._finish(refused(refusal), None, timings, t_start)
 
         idx = self.holder.get()  # pinned for the rest of this request
+        question, readings = read_question(idx, req.question) if self.settings.retrieval.read_slips else (req.question, [])
+        if readings:
+            t = time.perf_counter()
+            qvec = self.embed_query(question)
+            timings.embed += _ms(t)
         t = time.perf_counter()
-        res = self.retriever.retrieve(idx, qvec, req.question, top_k, req.filters)
+        res = self.retriever.retrieve(idx, qvec, question, top_k, req.filters)
         timings.retrieve = _ms(t)
 
         t = time.perf_counter()
-        inp = self._generation_input(idx, req.question, qvec, res)
-        gate = self.gate.decide(idx, req.question, qvec, res, inp.pool)
+        inp = self._generation_input(idx, question, qvec, res)
+        gate = self.gate.decide(idx, question, qvec, res, inp.pool)
         if not gate.answer:
             timings.answer = _ms(t)
             resp = abstained(idx, res, gate, top_k, inp.pool, self.settings.answer.closest_sentences)
-            return self._finish(self._disclose(resp, idx, req.question), idx, timings, t_start)
+            return self._finish(self._disclose(resp, idx, question, readings), idx, timings, t_start)
 
         if gate.conflict is not None:  # the disagreeing guideline may rank below the quoted passages
             self._add_passages(inp, res, [gate.conflict.a_row, gate.conflict.b_row])
@@ -130,7 +138,7 @@ class QueryService:
         else:
             resp = answered(inp, verified, gate.confidence, self.verifier, gate.conflict)
         resp.generation = GenerationStats(generator=gen.generator, kept=verified.kept, repaired=verified.repaired, dropped=verified.dropped)
-        return self._finish(self._disclose(resp, idx, req.question), idx, timings, t_start)
+        return self._finish(self._disclose(resp, idx, question, readings), idx, timings, t_start)
 
     # ------------------------------------------------------------------ stage helpers
     def _announcer(self, inp: GenerationInput, on_sentence: OnSentence | None) -> Callable[[VerifiedSentence], None] | None:
@@ -207,9 +215,11 @@ class QueryService:
         inp.scope.extend(picked)
 
     @staticmethod
-    def _disclose(resp: QueryResponse, idx: LoadedIndex, question: str) -> QueryResponse:
-        """The question's specific words none of the cited guidelines uses (app/query/coverage.py)."""
+    def _disclose(resp: QueryResponse, idx: LoadedIndex, question: str, readings: list[Reading]) -> QueryResponse:
+        """The question's specific words none of the cited guidelines uses (app/query/coverage.py), and the words
+        read as the guidelines spell them (app/query/spelling.py)."""
         resp.unmatched_terms = unmatched_terms(idx, question, (c.doc_id for c in resp.citations))
+        resp.read_as = [ReadAs(written=r.written, read=r.read) for r in readings]
         return resp
 
     def _finish(self, resp: QueryResponse, idx: LoadedIndex | None, timings: Timings, t_start: float) -> QueryResponse:

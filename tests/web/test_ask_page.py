@@ -117,6 +117,22 @@ def test_a_word_no_cited_guideline_uses_is_said_beside_the_answer(live, page, sh
     expect(page.locator("#answer p.unmatched")).to_have_count(0)
 
 
+def test_a_typing_slip_is_read_and_said(live, page, shot, axe):
+    """A question with two slips gets the spelt question's answer, and the page says how it was read (read_as)."""
+    slipped = DEMO_Q.replace("colorectal", "colorectl", 1)
+    assert slipped != DEMO_Q
+    expected = api_query(live.url, slipped)
+    assert expected["read_as"] == [{"written": "colorectl", "read": "colorectal"}], expected
+    ask(page, live.url, slipped)
+    note = page.locator("#answer p.read-as")
+    expect(note).to_be_visible()
+    assert note.locator("q").inner_text() == "colorectl" and note.locator("strong").inner_text() == "colorectal"
+    expect(page.locator("#answer article")).to_have_attribute("data-status", expected["status"])
+    axe(page, "an answer read past a typing slip")
+    ask(page, live.url, DEMO_Q)
+    expect(page.locator("#answer p.read-as")).to_have_count(0)
+
+
 def test_phone_width(live, browser, shot, axe):
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = ctx.new_page()
