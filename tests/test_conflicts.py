@@ -133,6 +133,10 @@ def test_superseded_versions_are_found_by_metadata_and_by_title():
         "b": {"title": "Something else", "issuer": "X", "published": "2012"},
     }
     assert superseded_map("t1", docs) == {"old": "new", "a": "b"}
+    # a guideline ingested without a date (a PDF without its sidecar row) is dated by the year its title names
+    undated = {**docs, "new": {**docs["new"], "published": "", "title": "CDC Clinical Practice Guideline for Prescribing Opioids for Chronic Pain, United States, 2022"}}
+    assert superseded_map("t1-undated", undated) == {"old": "new", "a": "b"}
+    assert superseded_map("t1-no-year", {**undated, "new": {**undated["new"], "title": "CDC Guideline for Prescribing Opioids for Chronic Pain"}}) == {"a": "b"}
 
 
 def test_same_interval_in_both_is_not_a_conflict(service):

@@ -76,3 +76,17 @@ def test_ingest_says_which_files_had_no_sidecar_row(tmp_path):
     docs = {d["source_file"]: d for d in load_version(tmp_path / "idx").manifest["documents"].values()}
     assert (docs["a.md"]["issuer"], docs["a.md"]["published"]) == ("Demo Council", "2025-05-01")
     assert (docs["b.md"]["issuer"], docs["b.md"]["published"]) == ("", "")
+
+
+@pytest.mark.slow  # parses the 2022 guideline's PDF (about a minute on 2 cores)
+def test_without_the_sidecar_the_2016_opioid_guideline_is_still_labelled_superseded(tmp_path, embedder):
+    """Real parsers on CDC's 2016 summary (Markdown, labelled date) and its 2022 guideline (PDF: no labelled date, the
+    year in its title): the 2016 one is labelled superseded by the 2022 one, as with the sidecar (app/query/versions.py)."""
+    from app.query.versions import superseded_map
+    from ingest.store import load_version
+
+    root = tmp_path / "index"
+    build_index([copy_files(["ngc-10953.md", "cdc-opioids-2022.pdf"], tmp_path / "src")], root, embedder)
+    docs = load_version(root).manifest["documents"]
+    assert docs["cdc-opioids-2022"]["published"] == "" and docs["ngc-10953"]["published"]  # the premise
+    assert superseded_map(f"{root}-test", docs) == {"ngc-10953": "cdc-opioids-2022"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import date
 from typing import Any
 
 from app.query.retrieve import parse_published
@@ -34,6 +35,12 @@ def _issuer(text: str) -> str:
     return text.split(" - ")[0].strip().lower()
 
 
+def _published(meta: dict[str, Any]) -> date | None:
+    """The publication date, or — for a guideline ingested without one (no sidecar row, no labelled date) — the
+    year its title or version names ("… United States, 2022")."""
+    return parse_published(meta.get("published", "")) or parse_published(f"{meta.get('title', '')} {meta.get('version', '')}")
+
+
 def superseded_map(version: str, documents: dict[str, dict[str, Any]]) -> dict[str, str]:
     """doc_id → the doc_id that supersedes it (cached per index version)."""
     with _lock:
@@ -47,7 +54,7 @@ def superseded_map(version: str, documents: dict[str, dict[str, Any]]) -> dict[s
         for old in str(meta.get("supersedes") or "").split(";"):
             if old.strip() in documents:
                 out[old.strip()] = d
-    items = [(d, _title_words(m.get("title", "")), _issuer(m.get("issuer", "")), parse_published(m.get("published", ""))) for d, m in documents.items()]
+    items = [(d, _title_words(m.get("title", "")), _issuer(m.get("issuer", "")), _published(m)) for d, m in documents.items()]
     for d, wd, issuer, pub in items:
         for e, we, issuer_e, pub_e in items:
             if d == e or d in out or not wd or not we or issuer != issuer_e or pub is None or pub_e is None:
