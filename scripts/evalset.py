@@ -39,7 +39,7 @@ DEFAULT_INDEX = REPO / "var" / "shared-idx"
 TYPES = {"answerable", "near_miss", "out_of_scope", "disagreement"}
 KINDS = {"number", "grade", "population", "yes_no", "comparison", "what_says"}
 DISAGREEMENT_ON = {"number", "grade", "direction"}
-COMMON = {"id", "type", "question", "vignette", "kind", "audit"}
+COMMON = {"id", "type", "question", "vignette", "kind", "audit", "from_id"}  # from_id: a rewrite's original (evalsets/terse)
 ALLOWED = {
     "answerable": COMMON | {"doc_id", "evidence", "page", "reference_answer"},
     "near_miss": COMMON | {"doc_id", "absent", "trap"},
@@ -113,8 +113,9 @@ def is_test_doc(doc_id: str) -> bool:
 
 
 def split_of(rec: dict) -> str:
-    if rec["type"] == "out_of_scope":
-        return "test" if int(hashlib.sha1(rec["id"].encode()).hexdigest(), 16) % 10 < 3 else "fit"
+    if rec["type"] == "out_of_scope":  # a rewrite (from_id) stays in its original's split
+        key = rec.get("from_id") or rec["id"]
+        return "test" if int(hashlib.sha1(key.encode()).hexdigest(), 16) % 10 < 3 else "fit"
     docs = [rec["doc_id"]] + ([rec["doc_id_b"]] if rec["type"] == "disagreement" else [])
     return "test" if any(is_test_doc(d) for d in docs) else "fit"
 

@@ -316,3 +316,30 @@ def test_corpus_search_tool_reads_a_built_index(demo_index, capsys):
     assert tool.main(["--index", root, "has", hit_doc, span]) == 0
     assert tool.main(["--index", root, "has", doc_id, "no guideline says this sentence, ever"]) == 1
     assert "NOT FOUND" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_terse_set_rewrites_the_dev_set_in_its_own_split_and_checks_against_the_shared_index(shared_index, tmp_path):
+    # evalsets/terse: every answerable, near-miss and out-of-scope dev-set question typed in at most 12-14 words, with its
+    # original's document, evidence and `absent` patterns, in its original's split (so nothing fitted leaks into test)
+    src = REPO / "evalsets" / "terse" / "src"
+    recs, bad = evalset.load_sources(src)
+    more, _ = evalset.check_records(recs, evalset.Corpus.load(shared_index[0]))
+    bad += more
+    assert not bad, "\n".join(f"{v.id} [{v.rule}] {v.detail}" for v in bad[:30])
+    originals = {r["id"]: r for _, _, r in evalset.load_sources(REPO / "evalsets" / "clinician" / "src")[0]}
+    recs = [r for _, _, r in recs]
+    wanted = {i for i, r in originals.items() if r["type"] in ("answerable", "near_miss", "out_of_scope")}
+    assert sorted(r["from_id"] for r in recs) == sorted(wanted)
+    for r in recs:
+        o = originals[r["from_id"]]
+        assert r["id"] == "T-" + o["id"] and r["question"] != o["question"]
+        assert {k: v for k, v in r.items() if k not in ("id", "from_id", "question", "vignette")} == {
+            k: v for k, v in o.items() if k not in ("id", "question", "vignette", "audit")}
+        assert evalset.split_of(r) == evalset.split_of(o)
+    n_words = [len(r["question"].split()) for r in recs]
+    assert max(n_words) <= 14 and sum(n <= 12 for n in n_words) >= 0.95 * len(recs)
+    stats = evalset.build(recs, tmp_path)
+    for f in ("fit.jsonl", "test.jsonl", "stats.json"):
+        assert (tmp_path / f).read_bytes() == (src.parent / f).read_bytes(), f"{f} is stale: see evalsets/terse/README.md"
+    assert stats["by_split"] == {"fit": 486, "test": 234}
