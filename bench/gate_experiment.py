@@ -129,7 +129,10 @@ def read_set(model: Any, examples: list[Any], extra: Any = None) -> dict[str, An
     return out
 
 
-def report(examples_path: Path, drop: list[str], candidates: list[str] | None = None) -> dict[str, Any]:
+def report(
+    examples_path: Path, drop: list[str], candidates: list[str] | None = None, fit_extra: list[str] | None = None,
+    threshold_on_original: bool = False,
+) -> dict[str, Any]:
     from gate_candidates import GATE_CANDIDATES, SENTENCE_CANDIDATES
 
     import app.calibration.fit as fit_mod
@@ -141,6 +144,9 @@ def report(examples_path: Path, drop: list[str], candidates: list[str] | None = 
         raise SystemExit(f"{examples_path} is from an older collect: collect again")
     sets, aux = data["sets"], data["aux"]
     candidates = candidates or []
+    fit_extra = fit_extra or []
+    if sorted(set(fit_extra) - set(sets)):
+        raise SystemExit(f"not collected sets: {', '.join(sorted(set(fit_extra) - set(sets)))} (collect with --extra NAME=PATH)")
     unknown = sorted(set(drop) - set(fit_mod.GATE_FEATURES))
     if unknown:
         raise SystemExit(f"not gate features: {', '.join(unknown)} (see app/calibration/fit.py GATE_FEATURES)")
@@ -164,19 +170,24 @@ def report(examples_path: Path, drop: list[str], candidates: list[str] | None = 
     signals_mod.SENTENCE_FEATURES[:] = saved_sent + sent_c
     ext = extra if gate_c else None
     try:
-        model, rep = fit_mod.fit(sets["fit"] + sets["medquad_fit"], extra=ext)
+        # the fit sets' sources are "clinician" and "medquad"; an --fit-extra set's is its collect name
+        model, rep = fit_mod.fit(sets["fit"] + sets["medquad_fit"] + [e for n in fit_extra for e in sets[n]], extra=ext,
+                                 threshold_sources={"clinician", "medquad"} if threshold_on_original else None)
         out: dict[str, Any] = {
             "dropped": drop,
+            "fit_extra": fit_extra,
             "candidates": candidates,
             "threshold": round(model.threshold, 4),
             "out_of_fold": rep["out_of_fold"],
-            "out_of_fold_worst": min(rep["out_of_fold"].values()),
+            "out_of_fold_worst": min(v for k, v in rep["out_of_fold"].items()
+                                     if not threshold_on_original or k.split(".")[0] in ("clinician", "medquad")),
+            "threshold_on_original": threshold_on_original,
             "out_of_fold_auroc": rep["out_of_fold_auroc"],
             "gate_weights": rep["gate_weights"],
             "sentence_weights": rep["sentence_weights"],
         }
         for name, exs in sets.items():
-            if name not in ("fit", "medquad_fit"):
+            if name not in ("fit", "medquad_fit", *fit_extra):
                 out[name] = read_set(model, exs, ext)
         if "blind" in sets:
             out["test+blind"] = read_set(model, sets["test"] + sets["blind"], ext)
@@ -190,14 +201,19 @@ def brief(rep: dict[str, Any]) -> str:
     """The figures the stop-33-35 rules read, as one line (a row of docs/benchmarks.md's candidate tables)."""
     oof = rep["out_of_fold"]
     parts = [
-        "+".join(rep["candidates"] + [f"-{d}" for d in rep["dropped"]]) or "(shipped features)",
+        "+".join(rep["candidates"] + [f"-{d}" for d in rep["dropped"]] + [f"fit+{n}" for n in rep.get("fit_extra", [])]
+                 + (["threshold on clinician+medquad"] if rep.get("threshold_on_original") else [])) or "(shipped features)",
         f"worst OOF {rep['out_of_fold_worst']:.4f}",
         f"clinician OOF {oof.get('clinician.answer_rate', 0):.3f}/{oof.get('clinician.abstain_rate', 0):.4f}",
         f"clinician OOF AUROC {rep['out_of_fold_auroc'].get('clinician', 0):.4f}",
     ]
-    for name in ("test", "blind"):
+    for name in ("test", "blind", "terse_test"):
         if name in rep:
             parts.append(f"{name} {rep[name].get('answered', 0):.3f}/{rep[name].get('near_miss_abstained', 0):.3f}")
+    if "test+blind" in rep:
+        parts.append(f"test+blind AUROC {rep['test+blind'].get('auroc_answerable_vs_near_miss', 0):.3f}")
+    if "terse_test" in rep:
+        parts.append(f"terse_test out-of-scope {rep['terse_test'].get('out_of_scope_abstained', 0):.3f}")
     if "traps" in rep:
         parts.append(f"traps {rep['traps'].get('near_miss_abstained', 0):.3f}")
     if "unmentioned" in rep:  # since stop 41; earlier collections lack it
@@ -221,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--drop", action="append", default=[], metavar="FEATURE", help="fit without this gate feature (repeatable)")
     r.add_argument("--candidate", action="append", default=[], metavar="NAME",
                    help="fit with this candidate signal from bench/gate_candidates.py (repeatable)")
+    r.add_argument("--fit-extra", action="append", default=[], metavar="NAME",
+                   help="also fit on this collected set (an --extra of collect), as calibrate fits on the clinician fit split")
+    r.add_argument("--threshold-on-original", action="store_true",
+                   help="choose the threshold on the clinician and MedQuAD groups only (a --fit-extra set enters the weights)")
     r.add_argument("--json", action="store_true", help="the whole report, gate weights included")
     r.add_argument("--brief", action="store_true", help="one line: the figures a decision rule reads (worst out-of-fold "
                    "rate, clinician AUROC, held-out answered / near-miss, traps, MedQuAD held-out)")
@@ -229,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         info: dict[str, Any] = collect(a.index, a.work, a.clinician, list(SIDE_SETS) if a.extra is None else a.extra, a.out)
         print(json.dumps(info, indent=2))
         return 0
-    rep = report(a.examples, a.drop, a.candidate)
+    rep = report(a.examples, a.drop, a.candidate, a.fit_extra, a.threshold_on_original)
     if a.brief:
         print(brief(rep))
         return 0

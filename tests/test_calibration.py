@@ -215,3 +215,24 @@ def test_stop35_candidates_read_the_best_document_and_sentences(monkeypatch):
     assert g["action_absent_top1"](stop, aux, np.array([0, 1, 2])) == 1.0  # "Tamoxifen 20 mg …" names no stopping
     assert g["action_absent_top1"](stop, aux, np.array([1, 0, 2])) == 0.0  # "Discontinue" is stopping
     assert g["action_absent_top3"](stop, aux, np.array([0, 2, 1])) == 0.0
+
+
+def test_threshold_can_be_chosen_on_some_sources_while_all_of_them_fit_the_weights(monkeypatch):
+    """bench/gate_experiment.py --threshold-on-original: an extra set (terse rewrites) enters the weights, and the
+    threshold serves the worst rate of the named sources only."""
+    import app.calibration.fit as fit
+    from app.calibration.collect import Example
+
+    p = np.array([0.9, 0.2, 0.6, 0.5, 0.3, 0.1])
+    src = ["a", "a", "a", "a", "terse", "terse"]
+    lab = [1, 0, 1, 0, 1, 0]
+    exs = [Example(f"q{i}", "q", y, s, f"d{i}", np.zeros((1, 1)), ["d"], np.zeros(1, dtype=np.int64), {}) for i, (s, y) in enumerate(zip(src, lab, strict=True))]
+    monkeypatch.setattr(fit, "out_of_fold", lambda examples, seed=13, extra=None: p)
+    monkeypatch.setattr(fit, "fit_sentence_model", lambda examples: None)
+    monkeypatch.setattr(fit, "gate_matrix", lambda examples, sent, extra=None: p.reshape(-1, 1))
+    monkeypatch.setattr(fit, "GATE_FEATURES", ["p"])
+    every, _ = fit.fit(exs)
+    some, rep = fit.fit(exs, threshold_sources={"a"})
+    assert 0.5 < some.threshold <= 0.6  # source a alone: answer 0.9 and 0.6, abstain on 0.2 and 0.5
+    assert 0.2 < every.threshold <= 0.3  # with the terse pair (0.3 answerable, 0.1 not) it serves their worst rate
+    assert set(rep["out_of_fold"]) == {"a.answer_rate", "a.abstain_rate", "terse.answer_rate", "terse.abstain_rate"}

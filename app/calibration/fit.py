@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import Any
 
 import numpy as np
@@ -96,11 +96,16 @@ def rate_groups(examples: Sequence[Example]) -> list[tuple[str, np.ndarray, bool
     return out
 
 
-def fit(examples: Sequence[Example], seed: int = 13, extra: Extra | None = None) -> tuple[AbstainModel, dict[str, Any]]:
+def fit(
+    examples: Sequence[Example], seed: int = 13, extra: Extra | None = None, threshold_sources: Container[str] | None = None,
+) -> tuple[AbstainModel, dict[str, Any]]:
+    """Fit the gate and the sentence scorer on every example; the threshold maximizes the worst per-source rate
+    out of fold, over the sources in ``threshold_sources`` (default: all)."""
     y = np.array([e.label for e in examples])
     oof = out_of_fold(examples, seed=seed, extra=extra)
     groups = rate_groups(examples)
-    t = choose_threshold(oof, [(m, pos) for _, m, pos in groups])
+    chosen = [(m, pos) for name, m, pos in groups if threshold_sources is None or name.split(".")[0] in threshold_sources]
+    t = choose_threshold(oof, chosen)
     sent = fit_sentence_model(examples)
     gate = fit_linear(gate_matrix(examples, sent, extra), y, GATE_FEATURES)
     model = AbstainModel(gate, t, sent)
