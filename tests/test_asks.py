@@ -247,3 +247,33 @@ def test_lazy_items_answer_as_the_eager_set(demo_index):
         assert {k for k in ITEM_PATTERNS if k in lazy} == eager
         assert "not-a-kind" not in lazy
     assert len(texts) > 300 and n_items > len(texts)  # the sentences hold items of several kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        # asks typed in a hurry (evalsets/terse): no question word, the kind still asked
+        ("Non-radicular LBP, no red flags: VA/DoD weeks without improvement before lumbar MRI?", {"duration"}),
+        ("pack-a-day smoker: starting nicotine patch mg/24h per USPSTF?", {"dose"}),
+        ("USPSTF anemia Hb cutoff g/dL, age 12-24 months", {"threshold"}),
+        ("56F avg risk, mammogram yearly? USPSTF 2016 interval and ages?", {"age", "interval"}),
+        ("OUD post-detox, abstinent, can't use agonists: oral naltrexone recommended?", {"yes_no"}),
+        ("11-month-old HbSS, no complications yet — offer hydroxyurea now?", {"yes_no"}),
+        ("What % of subclinical hypothyroidism normalizes without treatment?", {"number"}),
+        # a choice, or what a guideline says, is not a yes/no ask
+        ("Bell's palsy <48h: prednisolone alone or add valacyclovir?", set()),
+        ("USPSTF stance on screening kids/teens for primary HTN?", set()),
+        # the patient's age, a weeks-old infant or a number of weeks is not an asked age or duration
+        ("Does VA/DoD guidance allow long-term opioids for someone his age?", {"yes_no"}),
+        ("6-week-old infant, 3 weeks of cough: pertussis testing needed?", {"yes_no"}),
+    ],
+)
+def test_terse_asks_are_read(question, kinds):
+    assert asked_kinds(question) == kinds
+
+
+def test_terse_reading_is_only_for_a_short_asking_part():
+    # a long asking sentence is read by ASK_PATTERNS alone: "weeks" in a story is not an asked duration
+    long_q = ("After three weeks of daily lumbar pain that began lifting boxes at work, with no numbness, weakness, fever, "
+              "weight loss or bladder symptoms, and normal reflexes on examination, imaging was ordered by urgent care?")
+    assert len(long_q.split()) > 16 and asked_kinds(long_q) == frozenset()

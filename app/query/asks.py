@@ -125,10 +125,44 @@ def ask_part(question: str) -> str:
     return " ".join(parts[asks[0]:]) if asks else question.strip()
 
 
+# The same asks as a clinician types them in a hurry ("56F avg risk, mammogram yearly?", "weeks before lumbar MRI?",
+# "offer hydroxyurea now?"): read from the terse rewrites of the dev set's fit split (evalsets/terse), whose reading
+# lost a kind its long original had in 1 question of 2 with ASK_PATTERNS alone.
+_WH = re.compile(r"\b(?:what|which|when|how|who|whom|where|why)\b", _I)
+TERSE_ASKS: dict[str, re.Pattern[str]] = {
+    "age": re.compile(r"\bages\b(?!\s*\d)|(?<!his )(?<!her )(?<!that )(?<!this )(?<!their )(?<!same )\bage\s*\?|\b(?:start(?:ing)?|stop(?:ping)?|begin(?:ning)?|end(?:ing)?|upper|lower|"
+                      r"minimum|maximum|min|max) age\b|\bage to (?:start|stop|begin|end)\b", _I),
+    "interval": re.compile(r"\b(?:yearly|annual(?:ly)?|biennial(?:ly)?|every year|every \d+ (?:years?|months?))\s*\?|\brescreen\w*\b", _I),
+    "dose": re.compile(r"(?<![\d.])\s?\b(?:mg/(?:24 ?h|day|d|kg)|units?/kg|mcg|iu|mg)\b(?=\s*[?,]|\s+(?:per|daily|dose|for|of)\b)", _I),
+    "duration": re.compile(r"(?<![\d\-–])(?<![\d] )\b(?:days|weeks|wks?|months|hours|hrs?)\b(?!\s*(?:old|of age|postpartum|gestation|ago)\b)", _I),
+    "threshold": re.compile(r"(?<![\d.])\s?\b(?:g/dl|mg/dl|mmol/l|mm ?hg|kg/m2|ng/ml|ml/min)\b|\bpercentile\b|\bcut[- ]?point\b", _I),
+    "number": re.compile(r"\b(?:number of|no\. of|% of|percent(?:age)? of|share of|proportion of|how many|range|limit|intake|grams of|"
+                         r"per \d[\d,]*|times ULN)\b|\bwhat %", _I),
+}
+# A short ask with no question word and no kind of item is a yes/no one ("oral naltrexone recommended?", "meets
+# tonsillectomy criteria?", "Metformin FDA-approved for pediatric weight loss? USPSTF"), unless it offers a choice
+# ("prednisolone alone or add valacyclovir?") or asks what a guideline says ("USPSTF stance on …?").
+_CHOICE = re.compile(r"\bor\b|\bvs\.?\b|\bversus\b", _I)
+_OPEN_ASK = re.compile(r"\b(?:stance|position|say|says|guidance|recommendations? (?:on|for)|advice|approach|what about|overview|summary)\b", _I)
+
+
+def _terse_kinds(last: str, kinds: set[str]) -> set[str]:
+    """Kinds a terse ask names without the question words ASK_PATTERNS need (only for a short asking part)."""
+    out = {k for k, rx in TERSE_ASKS.items() if rx.search(last)}
+    if not (kinds | out) - {"scope"} and "?" in last and not _WH.search(last) and not _CHOICE.search(last) and not _OPEN_ASK.search(last):
+        out.add("yes_no")
+    return out
+
+
+TERSE_WORDS = 16  # an asking part this short may be a terse ask
+
+
 def asked_kinds(question: str) -> frozenset[str]:
     """Kinds of item the question asks for (empty: an open question — "what does X say about Y?")."""
     last = _sentences(question, ".!")[-1]  # a vignette's question is its last sentence
     kinds = {k for k, rx in ASK_PATTERNS.items() if rx.search(last)}
+    if len(last.split()) <= TERSE_WORDS:
+        kinds |= _terse_kinds(last, kinds)
     if "yes_no" in kinds and len(kinds - {"scope"}) > 1:
         kinds.discard("yes_no")  # "Should … and at what age …?" asks the age (whom it covers is the answer's concern)
     return frozenset(kinds)
