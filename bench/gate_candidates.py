@@ -344,3 +344,16 @@ def _s_age_fit(e: Any, a: Aux) -> list[float]:
 
 
 SENTENCE_CANDIDATES.update({"s_age_fit": _s_age_fit})
+
+
+# --- stop 44: a consumer encyclopedia ask (what X is, its symptoms, causes, outlook, inheritance …) ------------------
+# Length had been telling MedQuAD's short consumer questions from the clinicians' long ones (log_q_terms); with terse
+# clinician questions in the fit that reading breaks. The kind of ask, read from the question's opening words, says it.
+ENCYCLOPEDIC = re.compile(
+    r"^\s*(?:what (?:is|are) \(are\)|what (?:is|are) (?:the )?(?:symptoms|signs|causes|treatments?|complications|stages|outlook|"
+    r"prognosis|genetic changes|risk factors)\b|what causes\b|who is at risk\b|how many people are affected\b|"
+    r"how (?:to|can i|do i) (?:diagnose|prevent|treat)\b|is .{1,80} inherited\b|what to do for\b|do you have (?:any )?information\b|"
+    r"what research\b)",
+    re.IGNORECASE,
+)
+GATE_CANDIDATES["encyclopedic_ask"] = lambda e, a, order: float(bool(ENCYCLOPEDIC.search(e.question)))
