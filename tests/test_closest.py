@@ -86,3 +86,18 @@ def test_ask_prints_the_closest_statements(demo_index, tmp_path):
     assert "Closest statements found (not an answer to the question):" in proc.stdout
     for c in closest:
         assert f"{c['text']} [{c['citation']}]" in proc.stdout, proc.stdout  # COLUMNS=400: one line each
+
+
+def test_a_short_question_abstained_on_says_how_to_ask(service):
+    """Stop 44 (evalsets/terse): questions of 12 words or fewer are abstained on far more often than the same questions
+    written out; a weak-evidence abstention on one says what helps. A longer question's message is the plain one."""
+    from app.query.respond import MESSAGES, SHORT_QUESTION_HINT, abstention_message
+
+    short = service.answer(QueryRequest(question="Vitamin D dose before colonoscopy?"))
+    assert short.status == "abstained" and short.reason == "weak_evidence"
+    assert short.message == MESSAGES["weak_evidence"] + SHORT_QUESTION_HINT
+    long = service.answer(QueryRequest(question=NEAR_MISS))
+    assert len(NEAR_MISS.split()) > 12 and long.status == "abstained" and long.message == MESSAGES["weak_evidence"]
+    # only weak evidence: a disagreement or no evidence at all is not a matter of how the question was put
+    assert abstention_message("conflicting_evidence", "Aspirin dose?") == MESSAGES["conflicting_evidence"]
+    assert abstention_message("weak_evidence", "") == MESSAGES["weak_evidence"]

@@ -121,7 +121,7 @@ class QueryService:
         gate = self.gate.decide(idx, question, qvec, res, inp.pool)
         if not gate.answer:
             timings.answer = _ms(t)
-            resp = abstained(idx, res, gate, top_k, inp.pool, self.settings.answer.closest_sentences)
+            resp = abstained(idx, res, gate, top_k, inp.pool, self.settings.answer.closest_sentences, req.question)
             return self._finish(self._disclose(resp, idx, question, readings), idx, timings, t_start)
 
         if gate.conflict is not None:  # the disagreeing guideline may rank below the quoted passages
@@ -134,7 +134,7 @@ class QueryService:
         verified = gen.verified
         if not verified.sentences:
             gate.reason = "unsupported"
-            resp = abstained(idx, res, gate, top_k, inp.pool, self.settings.answer.closest_sentences)
+            resp = abstained(idx, res, gate, top_k, inp.pool, self.settings.answer.closest_sentences, req.question)
         else:
             resp = answered(inp, verified, gate.confidence, self.verifier, gate.conflict)
         resp.generation = GenerationStats(generator=gen.generator, kept=verified.kept, repaired=verified.repaired, dropped=verified.dropped)
