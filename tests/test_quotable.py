@@ -172,3 +172,39 @@ def test_the_answer_skips_a_label_even_when_it_scores_best():
     index = SimpleNamespace(chunks=[SimpleNamespace(doc_id="a"), SimpleNamespace(doc_id="a")])
     # the best sentence sets the margin: with the label skipped, the next one is the best and the third is within 3
     assert select_by_score(index, [label, said, far], 5, 3.0, -8.0) == [said, far]
+
+
+@pytest.mark.parametrize("text", [
+    "i. Upon hire, prior to provision of care ii.",  # a checklist's enumerators run together (CDC outpatient guide)
+    "a. Nonpelvic b. Pelvic Unexplained vaginal bleeding (suspicious for serious condition) before evaluation",  # MEC chart
+    "adherence to hand hygiene.",  # the tail of a sentence the splitter cut
+    "because of its activity against a broad spectrum of epidemiologically important pathogens, and because use is easier.",
+])
+def test_a_list_fragment_or_a_cut_sentence_is_not_quoted_by_an_answer(text):
+    from app.query.answer import answer_fragment
+
+    assert answer_fragment(text)
+
+
+@pytest.mark.parametrize("text", [
+    "eGFR below 30 mL/min is a reason to reduce the dose.",  # a name in lower case, not a piece
+    "Use soap and water when hands are visibly soiled (e.g., blood, body fluids).",  # "e.g." is not an enumerator
+    "Offer screening (a) to adults aged 45 to 75 years and (b) selectively to those aged 76 to 85 years.",
+    "Vitamin D supplementation (i.e., 800 IU daily) is recommended for adults aged 65 years or older.",
+    "Section 2.a. lists the doses.",  # one enumerator
+])
+def test_prose_with_a_name_an_abbreviation_or_one_enumerator_is_quoted(text):
+    from app.query.answer import answer_fragment
+
+    assert not answer_fragment(text)
+
+
+def test_the_answer_skips_a_fragment_even_when_it_scores_best():
+    from types import SimpleNamespace
+
+    from app.query.answer import Picked, select_by_score
+
+    piece = Picked(0, 0, 0, 0, 28, "adherence to hand hygiene.", 0.6, score=3.0)
+    said = Picked(0, 0, 1, 29, 120, "Soap and water is preferred after caring for a patient with C. difficile.", 0.5, score=1.0)
+    index = SimpleNamespace(chunks=[SimpleNamespace(doc_id="a")])
+    assert select_by_score(index, [piece, said], 5, 3.0, -8.0) == [said]

@@ -73,6 +73,19 @@ def answer_label(text: str) -> bool:
             and not _VERDICT.search(text))
 
 
+# A list's enumerators run together ("a. Nonpelvic b. Pelvic …", "i. Upon hire, prior to provision of care ii."): a
+# table or checklist flattened by its parser. A piece of a sentence the splitter cut starts with a lower-case word
+# ("adherence to hand hygiene.", "because of its activity …"); "eGFR" and "iPLEDGE" are names, not pieces.
+_ENUMERATOR = re.compile(r"(?:^|\s)(?:[a-h]|i{1,3}|iv|vi{0,3}|ix|x)\.(?=\s|$)")
+_CUT_PIECE = re.compile(r"^\s*[a-z][a-z'\-]*(?=[\s,;:.]|$)")
+
+
+def answer_fragment(text: str) -> bool:
+    """A piece of a list or of a sentence an answer does not quote (stop 45): two or more list enumerators, or a
+    start in a lower-case word. The gate still reads it."""
+    return len(_ENUMERATOR.findall(text)) >= 2 or bool(_CUT_PIECE.match(text))
+
+
 def quotable(text: str, screened: bool = False) -> bool:
     """Sentences worth quoting: real prose — not a stray heading, a form's blanks or options, a table cell, a
     caption, a pointer to a web page, or a planted instruction. ``screened``: the text is part of a citable chunk,
@@ -288,7 +301,8 @@ def _word_set(text: str) -> set[str]:
 def select_by_score(index: LoadedIndex, pool: list[Picked], k: int, margin: float, floor: float) -> list[Picked]:
     """The best-scored sentence, then up to k-1 more within ``margin`` log-odds of it and above ``floor``,
     skipping near-repeats; in reading order (passage by passage, sentences in document order)."""
-    scored = sorted((p for p in pool if p.score is not None and not p.about_guideline and not answer_label(p.text)),
+    scored = sorted((p for p in pool if p.score is not None and not p.about_guideline and not answer_label(p.text)
+                     and not answer_fragment(p.text)),
                     key=lambda p: -(p.score or 0.0))
     if not scored:
         return []
