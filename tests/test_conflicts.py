@@ -302,3 +302,16 @@ def test_times_far_apart_measure_different_things():
     near = SentenceView(2, "cdc", 0, 10, "In the one-step glucose tolerance strategy, glucose is measured after 12 hours.", 0.7)
     c = find_conflict([test, near], min_sim=0.5, question="How long is the glucose tolerance strategy?")
     assert c is not None and c.kind == "duration"  # 2 hours against 12: the same kind of time, and they differ
+
+
+@pytest.mark.parametrize("kind,says", [
+    ("age", "different numbers"), ("dose", "different numbers"), (None, "different numbers"),
+    ("grade", "grade this differently"), ("direction", "different positions"), ("version", "superseded"),
+])
+def test_a_disagreement_abstention_says_what_differs(kind, says):
+    """Stop 45: every disagreement used to say "different numbers", a grade or a newer version of a guideline too."""
+    from app.query.respond import abstention_message
+
+    msg = abstention_message("conflicting_evidence", "Can a woman with migraine with aura use combined pills?", kind)
+    assert says in msg
+    assert ("different numbers" in msg) == (says == "different numbers")

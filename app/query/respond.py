@@ -34,8 +34,22 @@ SHORT_QUESTION_HINT = (
 )
 
 
-def abstention_message(reason: str, question: str = "") -> str:
-    """The abstention's explanation; for weak evidence on a short question, how to ask so that it can be answered."""
+# A disagreement's message says what differs (stop 45: every kind used to read "different numbers", a grade or a
+# newer version of the same guideline included).
+CONFLICT_MESSAGES = {
+    "grade": "Guidelines in the index grade this differently; both passages are attached.",
+    "direction": "Guidelines in the index take different positions on this (for, against, or insufficient evidence); "
+    "both passages are attached.",
+    "version": "Two versions of a guideline in the index bear on this, one superseded by the other; both passages are "
+    "attached, the superseded one labelled.",
+}
+
+
+def abstention_message(reason: str, question: str = "", conflict_kind: str | None = None) -> str:
+    """The abstention's explanation: for a disagreement, what differs (``conflict_kind``); for weak evidence on a short
+    question, how to ask so that it can be answered."""
+    if reason == "conflicting_evidence" and conflict_kind in CONFLICT_MESSAGES:
+        return CONFLICT_MESSAGES[conflict_kind]
     short = 0 < len(question.split()) <= SHORT_QUESTION_WORDS
     return MESSAGES[reason] + (SHORT_QUESTION_HINT if reason == "weak_evidence" and short else "")
 
@@ -83,7 +97,7 @@ def abstained(
     return QueryResponse(
         status="abstained",
         reason=reason,  # type: ignore[arg-type]
-        message=abstention_message(reason, question),
+        message=abstention_message(reason, question, gate.conflict.kind if gate.conflict is not None else None),
         citations=cites,
         conflicts=conflicts,
         closest=closest,
