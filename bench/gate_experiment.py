@@ -131,7 +131,7 @@ def read_set(model: Any, examples: list[Any], extra: Any = None) -> dict[str, An
 
 def report(
     examples_path: Path, drop: list[str], candidates: list[str] | None = None, fit_extra: list[str] | None = None,
-    threshold_on_original: bool = False,
+    threshold_on_original: bool = False, fit_extra_weight: float = 1.0,
 ) -> dict[str, Any]:
     from gate_candidates import GATE_CANDIDATES, SENTENCE_CANDIDATES
 
@@ -171,8 +171,10 @@ def report(
     ext = extra if gate_c else None
     try:
         # the fit sets' sources are "clinician" and "medquad"; an --fit-extra set's is its collect name
-        model, rep = fit_mod.fit(sets["fit"] + sets["medquad_fit"] + [e for n in fit_extra for e in sets[n]], extra=ext,
-                                 threshold_sources={"clinician", "medquad"} if threshold_on_original else None)
+        base, added = sets["fit"] + sets["medquad_fit"], [e for n in fit_extra for e in sets[n]]
+        model, rep = fit_mod.fit(base + added, extra=ext,
+                                 threshold_sources={"clinician", "medquad"} if threshold_on_original else None,
+                                 weights=None if fit_extra_weight == 1.0 else [1.0] * len(base) + [fit_extra_weight] * len(added))
         out: dict[str, Any] = {
             "dropped": drop,
             "fit_extra": fit_extra,
@@ -182,6 +184,7 @@ def report(
             "out_of_fold_worst": min(v for k, v in rep["out_of_fold"].items()
                                      if not threshold_on_original or k.split(".")[0] in ("clinician", "medquad")),
             "threshold_on_original": threshold_on_original,
+            "fit_extra_weight": fit_extra_weight,
             "out_of_fold_auroc": rep["out_of_fold_auroc"],
             "gate_weights": rep["gate_weights"],
             "sentence_weights": rep["sentence_weights"],
@@ -201,7 +204,8 @@ def brief(rep: dict[str, Any]) -> str:
     """The figures the stop-33-35 rules read, as one line (a row of docs/benchmarks.md's candidate tables)."""
     oof = rep["out_of_fold"]
     parts = [
-        "+".join(rep["candidates"] + [f"-{d}" for d in rep["dropped"]] + [f"fit+{n}" for n in rep.get("fit_extra", [])]
+        "+".join(rep["candidates"] + [f"-{d}" for d in rep["dropped"]] + [f"fit+{n}" + (f"@{rep['fit_extra_weight']:g}" if rep.get("fit_extra_weight", 1.0) != 1.0 else "")
+                                                                                   for n in rep.get("fit_extra", [])]
                  + (["threshold on clinician+medquad"] if rep.get("threshold_on_original") else [])) or "(shipped features)",
         f"worst OOF {rep['out_of_fold_worst']:.4f}",
         f"clinician OOF {oof.get('clinician.answer_rate', 0):.3f}/{oof.get('clinician.abstain_rate', 0):.4f}",
@@ -241,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="also fit on this collected set (an --extra of collect), as calibrate fits on the clinician fit split")
     r.add_argument("--threshold-on-original", action="store_true",
                    help="choose the threshold on the clinician and MedQuAD groups only (a --fit-extra set enters the weights)")
+    r.add_argument("--fit-extra-weight", type=float, default=1.0, metavar="W",
+                   help="each --fit-extra example's weight in the gate's fit (default 1; the sentence scorer is unweighted)")
     r.add_argument("--json", action="store_true", help="the whole report, gate weights included")
     r.add_argument("--brief", action="store_true", help="one line: the figures a decision rule reads (worst out-of-fold "
                    "rate, clinician AUROC, held-out answered / near-miss, traps, MedQuAD held-out)")
@@ -249,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         info: dict[str, Any] = collect(a.index, a.work, a.clinician, list(SIDE_SETS) if a.extra is None else a.extra, a.out)
         print(json.dumps(info, indent=2))
         return 0
-    rep = report(a.examples, a.drop, a.candidate, a.fit_extra, a.threshold_on_original)
+    rep = report(a.examples, a.drop, a.candidate, a.fit_extra, a.threshold_on_original, a.fit_extra_weight)
     if a.brief:
         print(brief(rep))
         return 0

@@ -227,7 +227,7 @@ def test_threshold_can_be_chosen_on_some_sources_while_all_of_them_fit_the_weigh
     src = ["a", "a", "a", "a", "terse", "terse"]
     lab = [1, 0, 1, 0, 1, 0]
     exs = [Example(f"q{i}", "q", y, s, f"d{i}", np.zeros((1, 1)), ["d"], np.zeros(1, dtype=np.int64), {}) for i, (s, y) in enumerate(zip(src, lab, strict=True))]
-    monkeypatch.setattr(fit, "out_of_fold", lambda examples, seed=13, extra=None: p)
+    monkeypatch.setattr(fit, "out_of_fold", lambda examples, seed=13, extra=None, weights=None: p)
     monkeypatch.setattr(fit, "fit_sentence_model", lambda examples: None)
     monkeypatch.setattr(fit, "gate_matrix", lambda examples, sent, extra=None: p.reshape(-1, 1))
     monkeypatch.setattr(fit, "GATE_FEATURES", ["p"])
@@ -236,3 +236,17 @@ def test_threshold_can_be_chosen_on_some_sources_while_all_of_them_fit_the_weigh
     assert 0.5 < some.threshold <= 0.6  # source a alone: answer 0.9 and 0.6, abstain on 0.2 and 0.5
     assert 0.2 < every.threshold <= 0.3  # with the terse pair (0.3 answerable, 0.1 not) it serves their worst rate
     assert set(rep["out_of_fold"]) == {"a.answer_rate", "a.abstain_rate", "terse.answer_rate", "terse.abstain_rate"}
+
+
+def test_an_examples_weight_in_the_gate_fit_sets_how_far_it_pulls_the_weights():
+    """bench/gate_experiment.py --fit-extra-weight: extra examples that contradict the rest move the fitted weight
+    towards them more the heavier they weigh, and weight 1 is the unweighted fit."""
+    import app.calibration.fit as fit
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    X = np.concatenate([x, rng.normal(size=60)]).reshape(-1, 1)
+    y = np.concatenate([(x > 0).astype(int), (X[200:, 0] < 0).astype(int)])  # the extra 60 say the opposite
+    coef = {w: fit.fit_linear(X, y, ["x"], sample_weight=np.array([1.0] * 200 + [w] * 60)).coef[0] for w in (0.1, 1.0, 3.0)}
+    assert coef[0.1] > coef[1.0] > coef[3.0]
+    assert fit.fit_linear(X, y, ["x"]).coef[0] == pytest.approx(coef[1.0])

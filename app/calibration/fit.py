@@ -20,14 +20,14 @@ GATE_FEATURES = [
 ]
 
 
-def fit_linear(X: np.ndarray, y: np.ndarray, names: list[str], C: float = 1.0) -> LinearModel:
+def fit_linear(X: np.ndarray, y: np.ndarray, names: list[str], C: float = 1.0, sample_weight: np.ndarray | None = None) -> LinearModel:
     from sklearn.linear_model import LogisticRegression
 
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale < 1e-9] = 1.0
     lr = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
-    lr.fit((X - mean) / scale, y)
+    lr.fit((X - mean) / scale, y, sample_weight=sample_weight)
     return LinearModel(names, mean.tolist(), scale.tolist(), lr.coef_[0].tolist(), float(lr.intercept_[0]))
 
 
@@ -73,14 +73,17 @@ def document_folds(groups: Sequence[str], k: int, seed: int) -> list[np.ndarray]
     return [np.flatnonzero(f == i) for i in range(k)]
 
 
-def out_of_fold(examples: Sequence[Example], k: int = 5, seed: int = 13, extra: Extra | None = None) -> np.ndarray:
-    """P(answerable) for every example from models that never saw its document."""
+def out_of_fold(examples: Sequence[Example], k: int = 5, seed: int = 13, extra: Extra | None = None,
+                weights: np.ndarray | None = None) -> np.ndarray:
+    """P(answerable) for every example from models that never saw its document (``weights``: per example, in the gate's
+    fit only)."""
     p = np.zeros(len(examples))
     for test in document_folds([e.group for e in examples], k, seed):
         train = np.setdiff1d(np.arange(len(examples)), test)
         tr = [examples[i] for i in train]
         sent = fit_sentence_model(tr)
-        gate = fit_linear(gate_matrix(tr, sent, extra), np.array([e.label for e in tr]), GATE_FEATURES)
+        gate = fit_linear(gate_matrix(tr, sent, extra), np.array([e.label for e in tr]), GATE_FEATURES,
+                          sample_weight=None if weights is None else weights[train])
         te = [examples[i] for i in test]
         p[test] = [sigmoid(z) for z in gate.logits(gate_matrix(te, sent, extra))]
     return p
@@ -98,16 +101,19 @@ def rate_groups(examples: Sequence[Example]) -> list[tuple[str, np.ndarray, bool
 
 def fit(
     examples: Sequence[Example], seed: int = 13, extra: Extra | None = None, threshold_sources: Container[str] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> tuple[AbstainModel, dict[str, Any]]:
     """Fit the gate and the sentence scorer on every example; the threshold maximizes the worst per-source rate
-    out of fold, over the sources in ``threshold_sources`` (default: all)."""
+    out of fold, over the sources in ``threshold_sources`` (default: all). ``weights``: each example's weight in the
+    gate's fit (default 1; the sentence scorer is fitted unweighted)."""
     y = np.array([e.label for e in examples])
-    oof = out_of_fold(examples, seed=seed, extra=extra)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    oof = out_of_fold(examples, seed=seed, extra=extra, weights=w)
     groups = rate_groups(examples)
     chosen = [(m, pos) for name, m, pos in groups if threshold_sources is None or name.split(".")[0] in threshold_sources]
     t = choose_threshold(oof, chosen)
     sent = fit_sentence_model(examples)
-    gate = fit_linear(gate_matrix(examples, sent, extra), y, GATE_FEATURES)
+    gate = fit_linear(gate_matrix(examples, sent, extra), y, GATE_FEATURES, sample_weight=w)
     model = AbstainModel(gate, t, sent)
     report = {
         "threshold_rule": "maximize the worst of the per-source answer/abstain rates, on out-of-fold probabilities (folds by document)",
