@@ -86,7 +86,7 @@ def test_a_grade_label_after_a_recommendation_is_quoted_with_it():
     QUOTABLE.clear()
     got = QUOTABLE.get(index, 0)  # type: ignore[arg-type]
     QUOTABLE.clear()
-    assert [(i, start, end) for i, start, end, _t, _p in got] == [(0, 0, label_end), (2, label_end + 2, len(text))]
+    assert [(i, start, end) for i, start, end, _t, _p, _f in got] == [(0, 0, label_end), (2, label_end + 2, len(text))]
     assert got[0][3] == text[:label_end] and got[0][3].endswith("(A recommendation)")
     assert GRADE_LABEL.match("(I statement)") and GRADE_LABEL.match(" (B recommendation).")
     assert not GRADE_LABEL.match("(see Figure 2)") and not quotable("(A recommendation)")
@@ -179,6 +179,14 @@ def test_the_answer_skips_a_label_even_when_it_scores_best():
     "a. Nonpelvic b. Pelvic Unexplained vaginal bleeding (suspicious for serious condition) before evaluation",  # MEC chart
     "adherence to hand hygiene.",  # the tail of a sentence the splitter cut
     "because of its activity against a broad spectrum of epidemiologically important pathogens, and because use is easier.",
+    'See the "Clinical Considerations" section below for a description of high-risk populations.',  # points elsewhere
+    '(B recommendation) See the "Clinical Considerations" section below for a description of high-risk populations.',
+    "Refer to Table B-1 in the original guideline for warnings/precautions, adverse effects, and drug interactions.",
+    "Table 8 in the original guideline document lists the pharmacologic therapies to consider for pain management.",
+    "Information about use of SDM among women with various cycle lengths is available in the original guideline document.",
+    "Abbreviations: ARV = antiretroviral; C = continuation of contraceptive method; COC = combined oral contraceptive",
+    "≥20 yrs:1 ≥20 yrs:1 18–45 yrs:1 18–45 yrs:1 18–45 yrs:1 ≥40 yrs:2",  # table cells
+    "H. Multi-dose vials to be used for more than one patient are",  # a checklist item cut off mid-clause
 ])
 def test_a_list_fragment_or_a_cut_sentence_is_not_quoted_by_an_answer(text):
     from app.query.answer import answer_fragment
@@ -192,6 +200,11 @@ def test_a_list_fragment_or_a_cut_sentence_is_not_quoted_by_an_answer(text):
     "Offer screening (a) to adults aged 45 to 75 years and (b) selectively to those aged 76 to 85 years.",
     "Vitamin D supplementation (i.e., 800 IU daily) is recommended for adults aged 65 years or older.",
     "Section 2.a. lists the doses.",  # one enumerator
+    "This recommendation applies to women who are planning or capable of pregnancy (see Figure 2 in the original guideline document).",
+    "See patients every 2 weeks during the first month of therapy.",  # "see" as a verb of care, not a pointer
+    "Seek care within 24 hours if symptoms persist.",
+    "Chest radiography (not recommended)",
+    "Adults aged 45 to 75 years",
 ])
 def test_prose_with_a_name_an_abbreviation_or_one_enumerator_is_quoted(text):
     from app.query.answer import answer_fragment

@@ -34,6 +34,10 @@ class Picked:
     sim: float
     score: float | None = None  # log-odds that this sentence holds the answer (the gate's sentence scorer)
     about_guideline: bool = False  # describes the guideline itself (its section, or a pointer to its grade definitions): read by the gate, never quoted
+    fragment: bool | None = None  # answer_fragment(text), computed once per chunk (QUOTABLE); None: not yet
+
+    def is_fragment(self) -> bool:
+        return answer_fragment(self.text) if self.fragment is None else self.fragment
 
 
 # Not prose: a form's blanks and checkbox options, a table cell in parentheses, a figure caption.
@@ -76,14 +80,45 @@ def answer_label(text: str) -> bool:
 # A list's enumerators run together ("a. Nonpelvic b. Pelvic …", "i. Upon hire, prior to provision of care ii."): a
 # table or checklist flattened by its parser. A piece of a sentence the splitter cut starts with a lower-case word
 # ("adherence to hand hygiene.", "because of its activity …"); "eGFR" and "iPLEDGE" are names, not pieces.
-_ENUMERATOR = re.compile(r"(?:^|\s)(?:[a-h]|i{1,3}|iv|vi{0,3}|ix|x)\.(?=\s|$)")
-_CUT_PIECE = re.compile(r"^\s*[a-z][a-z'\-]*(?=[\s,;:.]|$)")
+_ENUMERATOR = re.compile(r"(?<!\S)(?:[a-h]|i{1,3}|iv|vi{0,3}|ix|x)\.(?!\S)")
+_CUT_PIECE = re.compile(r"\s*[a-z][a-z'\-]*(?=[\s,;:.]|$)")
+# What says nothing by itself: a pointer to another part of the guideline ("See the "Clinical Considerations" section
+# below for …", "Table 8 in the original guideline document lists …", "… is available in the original guideline
+# document."), a glossary ("Abbreviations: ARV = …"), a run of table cells with fewer than 3 distinct words ("≥20 yrs:1
+# ≥20 yrs:1 …"), and a checklist item cut off mid-clause ("H. Multi-dose vials to be used for more than one patient are").
+# Anchored patterns (``match``) and a substring test first: this runs on every candidate sentence of every answer.
+_POINTER_START = re.compile(
+    r"\s*(?:(?:see|refer to)\b.*\b(?:sections?|figures?|tables?|appendix|appendices|chapters?|recommendations?|original|box|"
+    r"below|above|pages?)\b|(?:table|figure|appendix)\s+\S+\s+(?:in|of)\s+the\s+original\b|(?:abbreviations?|key)\s*:)",
+    re.IGNORECASE,
+)
+_POINTER_END = re.compile(r"\b(?:is|are)\s+(?:available|provided|given|described|listed|found)\s+in\s+the\s+original\s+guideline"
+                          r"(?:\s+document)?\.?\s*$", re.IGNORECASE)
+_DANGLING = frozenset("a an the and or of to for with in on by is are was were be that which when if as from".split())
 
 
 def answer_fragment(text: str) -> bool:
-    """A piece of a list or of a sentence an answer does not quote (stop 45): two or more list enumerators, or a
-    start in a lower-case word. The gate still reads it."""
-    return len(_ENUMERATOR.findall(text)) >= 2 or bool(_CUT_PIECE.match(text))
+    """A piece of a list or of a sentence, or a sentence that says nothing by itself, which an answer does not quote
+    (stop 45): two or more list enumerators, a start in a lower-case word, a pointer elsewhere, a glossary, table
+    cells, a clause cut off. The gate still reads it. A grade label it opens with belongs to the sentence before it
+    ("(B recommendation) See the … section below …") and is read past."""
+    if text[:1] == "(" and (m := TRAILING_LABEL.match(text)):
+        text = text[m.end():]
+    if _CUT_PIECE.match(text) or _POINTER_START.match(text):
+        return True
+    if "original guideline" in text and _POINTER_END.search(text[-80:]):
+        return True
+    if ". " in text and len(_ENUMERATOR.findall(text)) >= 2:
+        return True
+    tail = text.rstrip()
+    if tail[-1:] not in ".!?:;)" and tail.rsplit(None, 1)[-1].lower() in _DANGLING:
+        return True
+    seen: set[str] = set()
+    for m in _WORDS.finditer(text):  # table cells: fewer than 3 distinct words (stops at the third)
+        seen.add(m.group().lower())
+        if len(seen) >= 3:
+            return False
+    return True
 
 
 def quotable(text: str, screened: bool = False) -> bool:
@@ -166,10 +201,10 @@ class _QuotableCache:
 
     def __init__(self, size: int = 20000) -> None:
         self.size = size
-        self._d: OrderedDict[tuple[str, int], list[tuple[int, int, int, str, float]]] = OrderedDict()
+        self._d: OrderedDict[tuple[str, int], list[tuple[int, int, int, str, float, bool]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, index: LoadedIndex, row: int) -> list[tuple[int, int, int, str, float]]:
+    def get(self, index: LoadedIndex, row: int) -> list[tuple[int, int, int, str, float, bool]]:
         key = (f"{index.root}@{index.version}", row)  # one loaded index version (as termcache.cache_key)
         with self._lock:
             hit = self._d.get(key)
@@ -193,7 +228,7 @@ class _QuotableCache:
                     text = chunk.text[s.start : end]
                 prior = _sentence_prior(text, chunk.title)
                 if prior > -1.0:
-                    out.append((i, s.start, end, text, prior))
+                    out.append((i, s.start, end, text, prior, answer_fragment(text)))
         with self._lock:
             self._d[key] = out
             while len(self._d) > self.size:
@@ -220,8 +255,9 @@ def candidate_sentences(index: LoadedIndex, cands: list[Candidate], qvec: np.nda
             continue
         sims = block @ qvec
         about = about_guideline(index.chunks[c.row].section_path)
-        for i, start, end, text, prior in sents:
-            out.append(Picked(rank, c.row, i, start, end, text, float(sims[i]) + prior, about_guideline=about or points_elsewhere(text)))
+        for i, start, end, text, prior, fragment in sents:
+            out.append(Picked(rank, c.row, i, start, end, text, float(sims[i]) + prior, about_guideline=about or points_elsewhere(text),
+                              fragment=fragment))
     return out
 
 
@@ -302,7 +338,7 @@ def select_by_score(index: LoadedIndex, pool: list[Picked], k: int, margin: floa
     """The best-scored sentence, then up to k-1 more within ``margin`` log-odds of it and above ``floor``,
     skipping near-repeats; in reading order (passage by passage, sentences in document order)."""
     scored = sorted((p for p in pool if p.score is not None and not p.about_guideline and not answer_label(p.text)
-                     and not answer_fragment(p.text)),
+                     and not p.is_fragment()),
                     key=lambda p: -(p.score or 0.0))
     if not scored:
         return []
