@@ -101,3 +101,15 @@ def test_a_short_question_abstained_on_says_how_to_ask(service):
     # only weak evidence: a disagreement or no evidence at all is not a matter of how the question was put
     assert abstention_message("conflicting_evidence", "Aspirin dose?") == MESSAGES["conflicting_evidence"]
     assert abstention_message("weak_evidence", "") == MESSAGES["weak_evidence"]
+
+
+def test_the_closest_sentences_skip_what_an_answer_would_not_quote():
+    """Stop 45: a pointer elsewhere ("See the … section below …") or a list fragment is not shown as a closest
+    statement either, even when it scores best."""
+    from app.query.answer import Picked
+    from app.query.respond import closest_sentences
+
+    pointer = Picked(0, 7, 0, 0, 80, 'See the "Clinical Considerations" section below for a description of high-risk populations.', 0.9, score=2.0)
+    said = Picked(0, 7, 1, 81, 160, "The USPSTF recommends intensive behavioral counseling for all sexually active adolescents.", 0.8, score=1.0)
+    got = closest_sentences([pointer, said], {7: 1}, 3)
+    assert [c.text for c in got] == [said.text]

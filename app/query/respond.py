@@ -107,8 +107,9 @@ def abstained(
 
 def closest_sentences(pool: list[Picked], cited: dict[int, int], n: int) -> list[ClosestSentence]:
     """The ``n`` sentences of the cited passages (row → citation number) scored highest, closest first; never a
-    sentence about the guideline itself (objectives, methods: the gate reads them, the service never quotes them)."""
-    eligible = [p for p in pool if p.row in cited and not p.about_guideline]
+    sentence about the guideline itself (objectives, methods: the gate reads them, the service never quotes them), nor one
+    an answer would not quote (a list fragment, a pointer elsewhere: ``Picked.is_fragment``)."""
+    eligible = [p for p in pool if p.row in cited and not p.about_guideline and not p.is_fragment()]
     eligible.sort(key=lambda p: (-(p.score if p.score is not None else p.sim), cited[p.row], p.start))
     return [ClosestSentence(text=p.text, citation=cited[p.row], start=p.start, end=p.end) for p in eligible[:n]]
 
