@@ -161,12 +161,17 @@ def test_a_sentence_with_a_verdict_a_number_or_an_ending_is_an_answer(text):
     assert not answer_label(text)
 
 
-def test_the_answer_skips_a_label_even_when_it_scores_best():
+@pytest.mark.parametrize("skipped", [
+    "Opioid selection, dosage, duration, follow-up, and discontinuation",  # a label
+    "adherence to hand hygiene.",  # a fragment (stop 45)
+    'See the "Clinical Considerations" section below for a description of high-risk populations.',  # a pointer
+])
+def test_the_answer_skips_a_label_or_a_fragment_even_when_it_scores_best(skipped):
     from types import SimpleNamespace
 
     from app.query.answer import Picked, select_by_score
 
-    label = Picked(0, 0, 0, 0, 60, "Opioid selection, dosage, duration, follow-up, and discontinuation", 0.6, score=3.0)
+    label = Picked(0, 0, 0, 0, 60, skipped, 0.6, score=3.0)
     said = Picked(0, 0, 1, 61, 140, "Three days or less will often be sufficient for acute pain.", 0.5, score=1.0)
     far = Picked(1, 1, 0, 0, 50, "Clinicians should reassess patients within 4 weeks.", 0.4, score=-1.5)
     index = SimpleNamespace(chunks=[SimpleNamespace(doc_id="a"), SimpleNamespace(doc_id="a")])
@@ -210,14 +215,3 @@ def test_prose_with_a_name_an_abbreviation_or_one_enumerator_is_quoted(text):
     from app.query.answer import answer_fragment
 
     assert not answer_fragment(text)
-
-
-def test_the_answer_skips_a_fragment_even_when_it_scores_best():
-    from types import SimpleNamespace
-
-    from app.query.answer import Picked, select_by_score
-
-    piece = Picked(0, 0, 0, 0, 28, "adherence to hand hygiene.", 0.6, score=3.0)
-    said = Picked(0, 0, 1, 29, 120, "Soap and water is preferred after caring for a patient with C. difficile.", 0.5, score=1.0)
-    index = SimpleNamespace(chunks=[SimpleNamespace(doc_id="a")])
-    assert select_by_score(index, [piece, said], 5, 3.0, -8.0) == [said]
