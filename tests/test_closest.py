@@ -14,7 +14,7 @@ NEAR_MISS = "What daily dose of vitamin D should adults take before colorectal c
 
 
 def _picked(row: int, start: int, score: float | None, sim: float = 0.5, about: bool = False) -> Picked:
-    return Picked(0, row, 0, start, start + 10, f"s{row}-{start}", sim, score, about_guideline=about)
+    return Picked(0, row, 0, start, start + 10, f"Sentence {row} at {start} states a recommendation.", sim, score, about_guideline=about)
 
 
 def test_closest_ranks_by_score_and_keeps_only_cited_quotable_sentences():
