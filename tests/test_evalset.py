@@ -343,3 +343,37 @@ def test_terse_set_rewrites_the_dev_set_in_its_own_split_and_checks_against_the_
     for f in ("fit.jsonl", "test.jsonl", "stats.json"):
         assert (tmp_path / f).read_bytes() == (src.parent / f).read_bytes(), f"{f} is stale: see evalsets/terse/README.md"
     assert stats["by_split"] == {"fit": 486, "test": 234}
+
+
+@pytest.mark.slow
+def test_disagreement_set_checks_against_the_shared_index_and_repeats_no_older_item(shared_index, tmp_path):
+    # disagreements and same-topic answerables, written blind; the builder's split by document is kept as it writes it
+    src = REPO / "evalsets" / "disagree" / "src"
+    loaded, bad = evalset.load_sources(src)
+    recs = [r for _, _, r in loaded]
+    more, _ = evalset.check_records(loaded, evalset.Corpus.load(shared_index[0]))
+    assert not bad + more, "\n".join(f"{v.id} [{v.rule}] {v.detail}" for v in (bad + more)[:30])
+    stats = evalset.build(recs, tmp_path)
+    for f in ("fit.jsonl", "test.jsonl", "stats.json"):
+        assert (tmp_path / f).read_bytes() == (src.parent / f).read_bytes(), f"{f} is stale: see evalsets/disagree/README.md"
+    assert stats["by_type"] == {"answerable": 16, "disagreement": 15}
+    dis = [r for r in recs if r["type"] == "disagreement"]
+    assert all(r["doc_id"] != r["doc_id_b"] for r in dis)
+    # no question is an older set's, and no disagreement repeats an older one's pair of spans
+    older_q, older_pairs = set(), set()
+    for name in ("clinician", "blind", "blind2", "traps", "unmentioned"):
+        for _, _, r in evalset.load_sources(REPO / "evalsets" / name / "src")[0]:
+            older_q.add(" ".join(r["question"].lower().split()))
+            if r["type"] == "disagreement":
+                older_pairs.add(frozenset((r["evidence"], r["evidence_b"])))
+    assert [r["id"] for r in recs if " ".join(r["question"].lower().split()) in older_q] == []
+    assert [r["id"] for r in dis if frozenset((r["evidence"], r["evidence_b"])) in older_pairs] == []
+    # a blind second reader's verdict on each disagreement, resting on the corpus's own words
+    rows = [json.loads(line) for line in AUDIT_DISAGREE.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == sorted(r["id"] for r in dis)
+    assert {r["verdict"] for r in rows} <= {"genuine", "arguable", "not"}
+    corpus = evalset.Corpus.load(shared_index[0])
+    assert [r["id"] for r in rows if r["span"] and corpus.find(r["doc_id"], r["span"]) is None] == []
+
+
+AUDIT_DISAGREE = REPO / "evalsets" / "audit" / "disagree_2026-12-06.jsonl"
