@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from app.query.abstain import Signals
-from app.query.answer import GRADE_LABEL, QUOTABLE, Picked, _sentence_prior, quotable, reference_list
+from app.query.answer import QUOTABLE, Picked
 from app.query.asks import (
     ACTION_MENTION,
     FRAMING_WORDS,
@@ -34,6 +34,7 @@ from app.query.asks import (
     sentence_items,
 )
 from app.query.conflicts import SentenceView, find_conflict
+from app.query.quotable import GRADE_LABEL, quotable, reference_list, sentence_prior
 from app.query.sections import ABOUT_GUIDELINE_HEADING
 from app.query.service import QueryService
 from app.query.signals import SENTENCE_FEATURES, score_sentences, summarize
@@ -65,7 +66,7 @@ def ref_candidate_sentences(index, cands, n_chunks, qvec):
                 if i + 1 < len(sentences) and GRADE_LABEL.match(chunk.text[sentences[i + 1].start : sentences[i + 1].end]):
                     end = sentences[i + 1].end
                     text = chunk.text[s.start : end]
-                prior = _sentence_prior(text, chunk.title)
+                prior = sentence_prior(text, chunk.title)
                 if prior > -1.0:
                     out.append(Picked(rank, c.row, i, s.start, end, text, float(sims[i]) + prior))
     return out

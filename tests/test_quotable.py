@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.query.answer import quotable
+from app.query.quotable import quotable
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_prose_is_quoted(text):
 
 
 def test_a_bibliography_chunk_is_not_quoted_but_prose_with_one_citation_is():
-    from app.query.answer import reference_list
+    from app.query.quotable import reference_list
 
     refs = [
         "Chou R, Qaseem A, Snow V, et al.; Clinical Efficacy Assessment Subcommittee of the American College of Physicians.",
@@ -72,7 +72,8 @@ def test_a_grade_label_after_a_recommendation_is_quoted_with_it():
     contiguous span of the chunk (the quote invariant holds), and the answer carries the grade."""
     from types import SimpleNamespace
 
-    from app.query.answer import GRADE_LABEL, QUOTABLE
+    from app.query.answer import QUOTABLE
+    from app.query.quotable import GRADE_LABEL
 
     text = (
         "The USPSTF recommends screening for syphilis infection in persons who are at increased risk for infection. "
@@ -116,7 +117,7 @@ def test_a_citable_chunks_sentences_need_no_second_instruction_search(demo_index
 def test_a_chosen_sentence_is_quoted_with_the_grade_label_after_it_and_without_the_one_before_it():
     """VA/DoD and CDC labels ("(Strong For; …)", "(Weak For)", "(Category IB)") follow a recommendation but open the next
     sentence as ingest splits it; the answer's quote is widened to take the label and the next sentence starts past it."""
-    from app.query.answer import with_trailing_label
+    from app.query.quotable import with_trailing_label
 
     text = (
         "We recommend offering a trauma-focused psychotherapy over pharmacotherapy. (Strong For; Reviewed, New-replaced) "
@@ -142,7 +143,7 @@ def test_a_chosen_sentence_is_quoted_with_the_grade_label_after_it_and_without_t
     "Weighing risks and benefits of PrEP for adolescents",
 ])
 def test_a_longer_label_is_read_by_the_gate_but_not_quoted_by_an_answer(text):
-    from app.query.answer import answer_label
+    from app.query.quotable import answer_label
 
     assert quotable(text) and answer_label(text)
 
@@ -156,7 +157,7 @@ def test_a_longer_label_is_read_by_the_gate_but_not_quoted_by_an_answer(text):
     "Three days or less will often be sufficient; more than seven days will rarely be needed (recommendation category: A, evidence type: 4).",
 ])
 def test_a_sentence_with_a_verdict_a_number_or_an_ending_is_an_answer(text):
-    from app.query.answer import answer_label
+    from app.query.quotable import answer_label
 
     assert not answer_label(text)
 
@@ -194,7 +195,7 @@ def test_the_answer_skips_a_label_or_a_fragment_even_when_it_scores_best(skipped
     "H. Multi-dose vials to be used for more than one patient are",  # a checklist item cut off mid-clause
 ])
 def test_a_list_fragment_or_a_cut_sentence_is_not_quoted_by_an_answer(text):
-    from app.query.answer import answer_fragment
+    from app.query.quotable import answer_fragment
 
     assert answer_fragment(text)
 
@@ -212,6 +213,6 @@ def test_a_list_fragment_or_a_cut_sentence_is_not_quoted_by_an_answer(text):
     "Adults aged 45 to 75 years",
 ])
 def test_prose_with_a_name_an_abbreviation_or_one_enumerator_is_quoted(text):
-    from app.query.answer import answer_fragment
+    from app.query.quotable import answer_fragment
 
     assert not answer_fragment(text)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.query.answer import mmr_select, select_by_score, with_scope, with_trailing_label
+from app.query.answer import mmr_select, select_by_score, with_scope
 from app.query.asks import asked_kinds
 from app.query.context import Draft, GenerationInput
+from app.query.quotable import with_trailing_label
 
 if TYPE_CHECKING:
     from app.settings import AnswerSettings, Settings
