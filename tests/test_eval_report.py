@@ -341,6 +341,8 @@ def test_reported_disagreements_are_kept_per_case_and_listed(tmp_path):
     cases = [
         EvalCase(id="dis-reported", question="Q1?", expected="answer", gold_doc_ids=["crc"], tags=["disagreement"]),
         EvalCase(id="dis-missed", question="Q2?", expected="answer", gold_doc_ids=["crc"], tags=["disagreement"]),
+        # reported, but between guidelines other than the two the question is about
+        EvalCase(id="dis-other-pair", question="Q4?", expected="answer", gold_doc_ids=["crc", "va"], tags=["disagreement"]),
         EvalCase(id="agree-flagged", question="Q3?", expected="answer", gold_doc_ids=["crc"]),
     ]
     conflict = ConflictOut(kind="age", positions=[
@@ -363,9 +365,11 @@ def test_reported_disagreements_are_kept_per_case_and_listed(tmp_path):
     assert by_id["dis-missed"]["conflicts"] == []
     kept = by_id["dis-reported"]["conflicts"]
     assert [p["issuer"] for p in kept[0]["positions"]] == ["USPSTF", "ACS"] and kept[0]["positions"][1]["superseded"] is True
-    assert data["summary"]["disagreement_reported"] == 0.5 and data["summary"]["false_disagreement"] == 1.0
+    assert data["summary"]["disagreement_reported"] == 2 / 3 and data["summary"]["false_disagreement"] == 1.0
+    assert data["summary"]["disagreement_between_gold"] == 1 / 3  # only dis-reported names every gold guideline
     page = render_html(EvalReport.model_validate(data))
     assert "Disagreements not reported" in page and "Disagreement reported where none was asked about" in page
+    assert "naming both guidelines the question is about</td><td>33" in page
     assert "disagreement reported (age) — USPSTF 2016: aged 50 to 75 years; ACS 2018 (superseded): aged 45 years" in page
     # a report written before conflicts were kept loads, and lists no disagreement as missed for want of them
     for c in data["cases"]:

@@ -7,7 +7,11 @@
 - near-miss / out-of-scope abstained: share with status "abstained" among cases tagged so;
 - disagreement reported: reason "conflicting_evidence" or a non-empty ``conflicts`` field, among cases
   tagged "disagreement";
-- false disagreement: the same, among answerable cases *not* tagged "disagreement" (a disagreement the
+- disagreement between the gold guidelines (stop 47; not in shared/EVALUATION.md, read beside its figure): among
+  cases tagged "disagreement", the share whose ``conflicts`` name every gold document of the case. The outside
+  figure counts any reported disagreement, also one between two guidelines the question is not about (two USPSTF
+  statements, "28 weeks" from a trial description against "12 weeks", for a USPSTF-versus-VA/DoD question);
+- false disagreement: the same as "disagreement reported", among answerable cases *not* tagged "disagreement" (a disagreement the
   set does not know of: either a real one the writers missed, or the conflict check seeing one that is not there);
 - evidence in the closest sentences: among answerable cases the service abstained on, the share whose gold evidence
   is in the abstention's ``closest`` sentences (the same 70 % word rule, over their texts joined);
@@ -49,6 +53,12 @@ def disagreement_reported(resp: QueryResponse | CaseOut | None) -> bool:
     return resp.reason == "conflicting_evidence" or bool(getattr(resp, "conflicts", None))
 
 
+def disagreement_between_gold(gold_doc_ids: Sequence[str], resp: QueryResponse | CaseOut | None) -> bool:
+    """The reported disagreement names every gold guideline of the question (a case's ``gold_doc_ids``)."""
+    named = {p.doc_id for c in (getattr(resp, "conflicts", None) or []) for p in c.positions}
+    return bool(gold_doc_ids) and set(gold_doc_ids) <= named
+
+
 def _share(flags: Sequence[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
@@ -78,6 +88,7 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
         "n_out_of_scope": len(tagged("out_of_scope")),
         "disagreement_reported": _share([disagreement_reported(r.response) for r in tagged("disagreement")]),
         "n_disagreement": len(tagged("disagreement")),
+        "disagreement_between_gold": _share([disagreement_between_gold(r.case.gold_doc_ids, r.response) for r in tagged("disagreement")]),
         "false_disagreement": _share([disagreement_reported(r.response) for r in agreeing]),
         "n_agreeing": len(agreeing),
         "evidence_in_closest": _share([

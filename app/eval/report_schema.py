@@ -74,6 +74,8 @@ class AnswerabilityOut(_Strict):
     unmatched_note_answered: Rate = None
     unmatched_note_near_miss: Rate = None
     n_near_miss_answered: int = 0
+    # since stop 47
+    disagreement_between_gold: Rate = None
 
 
 class SafetyRates(_Strict):
