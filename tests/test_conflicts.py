@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.query.conflicts import SentenceView, direction, facts, find_conflict, grade
+from app.query.conflicts import SentenceView, direction, facts, find_conflict, grade, stated
 from app.query.schemas import QueryRequest
 from app.query.service import QueryService
 from app.query.versions import superseded_map
@@ -23,9 +23,8 @@ def test_facts_extracts_typed_numbers():
 def test_a_position_shows_its_values_as_the_guideline_states_them():
     """The values compared are numbers; the values shown keep their unit and range: "3-5 days" against "1–4 weeks",
     not "5" against "4"."""
-    from app.query.conflicts import stated
 
-    assert stated("Reassess no later than 3-5 days after starting.")["duration"] == {"5d": "3-5 days"}
+    assert stated("Reassess no later than 3-5 days after starting.")["duration"] == {"3d": "3-5 days", "5d": "3-5 days"}
     assert stated("Screen biennially from age 50; repeat every 2 years.")["interval"] == {"730d": "every 2 years"}
     assert stated("Biennial mammography for women aged 40 to 74 years.")["age"] == {"40": "40 to 74 years"}  # the fullest
     va = SentenceView(0, "VA", 0, 10, "Reassess acute pain opioid therapy no later than 3-5 days after the prescription.", 0.8)
@@ -68,6 +67,23 @@ def test_a_dose_per_kilogram_is_compared_only_with_one_per_kilogram():
     assert find_conflict([per_kg, absolute], min_sim=0.5) is None  # different units, not a disagreement
     c = find_conflict([per_kg, other_per_kg], min_sim=0.5)
     assert c is not None and c.kind == "dose" and c.a_values == {"3 mg/kg", "6 mg/kg"} and c.b_values == {"10 mg per kg"}
+
+
+def test_a_range_states_both_its_ends():
+    """Stop 47 (found by hand): a trial's "initiated between 12 and 28 weeks" was read as 28 weeks and reported as
+    disagreeing with "after 12 weeks"; "every 3 to 5 years" as 3 years against another statement's 5. A range of a
+    time or a dose now states both ends, and a value outside it still disagrees. An age range keeps only its start."""
+    trial = SentenceView(0, "A", 0, 10, "Use of low-dose aspirin was initiated between 12 and 28 weeks of gestation.", 0.8)
+    after = SentenceView(1, "B", 0, 10, "Low-dose aspirin is recommended after 12 weeks of gestation.", 0.79)
+    late = SentenceView(2, "C", 0, 10, "Low-dose aspirin is recommended after 30 weeks of gestation.", 0.78)
+    assert facts(trial.text)["duration"] == {"84d", "196d"}
+    assert stated(trial.text)["duration"]["84d"] == "between 12 and 28 weeks"
+    assert find_conflict([trial, after], min_sim=0.5, question="When should aspirin be started, at how many weeks?") is None
+    c = find_conflict([trial, late], min_sim=0.5, question="When should aspirin be started, at how many weeks?")
+    assert c is not None and c.kind == "duration"
+    assert facts("Rescreen every 3 to 5 years.")["interval"] == {"1095d", "1825d"}
+    assert facts("Take 0.4 to 0.8 mg of folic acid daily.")["dose"] == {"0.4", "0.8"}
+    assert facts("Screen adults aged 50 to 75 years.")["age"] == {"50"}
 
 
 def test_a_blood_pressure_goal_without_its_unit_is_a_threshold():

@@ -71,7 +71,13 @@ def _key(value: str, unit: str | None) -> str:
     return v if unit is None else f"{v} {unit.lower()}"
 
 
-_RANGE_BEFORE = re.compile(r"\d+(?:\.\d+)?\s*(?:-|–|to)\s*$")
+# The start of a range that ends in the matched number: "3-" of "3-5 days", "1–" of "1–4 weeks", "between 12 and".
+_RANGE_BEFORE = re.compile(r"(?:\d+(?:\.\d+)?\s*(?:-|–|to)|between\s+\d+(?:\.\d+)?\s+and)\s*$")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# Kinds whose range states both its ends as values (stop 47): "initiated between 12 and 28 weeks" does not disagree
+# with "after 12 weeks", nor "every 3 to 5 years" with "every 3 years". An age range keeps its start ("aged 50 to 75"
+# against "aged 45 to 75" is the disagreement about when to begin).
+_BOTH_ENDS = frozenset({"interval", "dose", "duration"})
 
 
 def stated(text: str) -> dict[str, dict[str, str]]:
@@ -83,12 +89,15 @@ def stated(text: str) -> dict[str, dict[str, str]]:
             v = m.groupdict().get("n") or m.groupdict().get("p")
             if v:
                 start = m.start()
-                r = _RANGE_BEFORE.search(text, max(0, start - 16), start)  # "3-" of "3-5 days", "1–" of "1–4 weeks"
+                r = _RANGE_BEFORE.search(text, max(0, start - 16), start)
                 shown = " ".join(text[r.start() if r else start : m.end()].split())
                 seen = out.setdefault(kind, {})
-                key = _key(v, m.groupdict().get("u")) + ("/kg" if m.groupdict().get("kg") else "")
-                if len(shown) > len(seen.get(key, "")):  # the fullest statement: "40 to 74 years" over "aged 40"
-                    seen[key] = shown
+                unit, per_kg = m.groupdict().get("u"), "/kg" if m.groupdict().get("kg") else ""
+                values = _NUMBER.findall(shown) if kind in _BOTH_ENDS and len(_NUMBER.findall(shown)) > 1 else [v]
+                for value in values:
+                    key = _key(value, unit) + per_kg
+                    if len(shown) > len(seen.get(key, "")):  # the fullest statement: "40 to 74 years" over "aged 40"
+                        seen[key] = shown
     return out
 
 
