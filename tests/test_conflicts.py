@@ -284,6 +284,47 @@ def test_guidelines_the_question_names_disagree_at_any_confidence(service):
     assert d.reason == "weak_evidence"
 
 
+class _Answering(_Abstaining):
+    def should_answer(self, s):
+        return True, self.p
+
+
+def test_a_comparison_question_reports_only_a_disagreement_between_the_guidelines_it_names(service):
+    """Stop 47: when a question names the guidelines it compares, a disagreement the ordinary check finds between
+    two others (or two of one issuer's) is not its answer; the named guidelines are compared instead."""
+    from app.query.gate import Gate
+    from app.query.retrieve import Candidate
+
+    q = "At what age should a woman at average risk begin having screening mammograms?"
+    res, idx, pool = service.explain(q)
+    by_doc: dict[str, list] = {}
+    for c in res.candidates:
+        by_doc.setdefault(idx.chunks[c.row].doc_id, []).append(c)
+    gate = Gate(service.settings, _Answering(service.gate.model, 0.9))
+    d = gate.decide(idx, q, service.embed_query(q), res, pool)
+    assert d.answer and {d.conflict.a_doc, d.conflict.b_doc} == {"demo-breast-north-2026", "demo-breast-south-2026"}
+    crc = next(i for i, c in enumerate(idx.chunks) if c.doc_id == "demo-crc-2026")
+    res.compared = [by_doc["demo-breast-north-2026"], [Candidate(crc, 0.0)]]  # as for "North vs the colorectal guideline"
+    d = gate.decide(idx, q, service.embed_query(q), res, pool)
+    assert d.answer and d.conflict is None
+
+
+def test_va_dod_versus_cdc_2022_is_compared_between_those_two(shared_index, embedder, tmp_path_factory):
+    """Stop 47, on the shared corpus with the real models: the test split's C-dis-opi-initiate-va22 names VA/DoD and
+    the 2022 CDC guideline; the ordinary check paired two VA/DoD guidelines (opioid therapy and low back pain)."""
+    import json
+    from pathlib import Path
+
+    rows = [json.loads(line) for line in (Path(__file__).parents[1] / "evalsets/clinician/test.jsonl").read_text().splitlines()]
+    question = next(r["question"] for r in rows if r["id"] == "C-dis-opi-initiate-va22")
+    root, _ = shared_index
+    tmp = tmp_path_factory.mktemp("va-cdc")
+    svc = QueryService.from_settings(Settings(database={"url": f"sqlite:///{tmp}/a.db"}), index_dir=root, embedder=embedder)
+    r = svc.answer(QueryRequest(question=question))
+    assert r.conflicts, (r.status, r.reason)
+    assert {p.doc_id for p in r.conflicts[0].positions} == {"ngc-11178", "cdc-opioids-2022"}
+
+
 def test_va_dod_wording_states_strength_when_the_question_asks_how_strong():
     """VA/DoD's convention: its Work Group "recommends" (strong) or "suggests" (weak). Read only when the question asks
     how firmly something is advised; otherwise two guidelines that both advise it agree on the direction."""

@@ -133,6 +133,10 @@ class Gate:
         views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r) for p, r in zip(wide, rel, strict=True)]
         superseded = superseded_map(cache_key(idx), idx.manifest["documents"])
         found = find_conflict(views, min_sim=floor, question=question, superseded=superseded)
+        if found is not None and res.compared and not _names_both(idx, res, found):
+            # A question comparing named guidelines asks about those: a disagreement between two others, or within
+            # one of them (two VA/DoD guidelines, for "VA/DoD and the 2022 CDC guideline"), is not its answer (stop 47).
+            found = None
         if found is None and res.compared:
             found = self._compared_conflict(idx, question, qvec, res, superseded)
         return found, wide
