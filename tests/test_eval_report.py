@@ -370,6 +370,9 @@ def test_reported_disagreements_are_kept_per_case_and_listed(tmp_path):
     page = render_html(EvalReport.model_validate(data))
     assert "Disagreements not reported" in page and "Disagreement reported where none was asked about" in page
     assert "naming both guidelines the question is about</td><td>33" in page
+    assert "Disagreement reported between other guidelines than the question&#x27;s" in page
+    listed = page.split("Disagreement reported between other guidelines than the question&#x27;s")[1].split("<h3")[0]
+    assert "dis-other-pair" in listed and "dis-reported" not in listed
     assert "disagreement reported (age) — USPSTF 2016: aged 50 to 75 years; ACS 2018 (superseded): aged 45 years" in page
     # a report written before conflicts were kept loads, and lists no disagreement as missed for want of them
     for c in data["cases"]:

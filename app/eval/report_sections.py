@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from app.eval.answerability import disagreement_reported
+from app.eval.answerability import disagreement_between_gold, disagreement_reported
 from app.eval.report_schema import CaseOut, EvalReport
 
 # Informational targets for colouring the summary (the regression gate is `eval --compare`).
@@ -144,6 +144,9 @@ def worst_cases(rep: EvalReport) -> dict[str, list[CaseOut]]:
         "False refusals": [c for c in cs if c.expected != "refuse" and c.status == "refused"],
         # only cases whose report kept the response's conflicts (None: written before they were)
         "Disagreements not reported": [c for c in cs if "disagreement" in c.tags and c.conflicts is not None and not disagreement_reported(c)],
+        "Disagreement reported between other guidelines than the question's": [
+            c for c in cs if "disagreement" in c.tags and c.conflicts and not disagreement_between_gold(c.gold_doc_ids, c)
+        ],
         "Disagreement reported where none was asked about": [
             c for c in cs if c.expected == "answer" and "disagreement" not in c.tags and disagreement_reported(c)
         ],
