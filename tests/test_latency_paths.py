@@ -227,7 +227,16 @@ def ref_decide(gate, idx, question, qvec, res, pool):
         if scored and not ok:
             floor = max(floor, s.abstain.conflict_min_score)  # a setting since stop 24 (was -1.5)
         views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r) for p, r in zip(wide, rel, strict=True)]
-        conflict = find_conflict(views, min_sim=floor, question=question, superseded=superseded_map(cache_key(idx), idx.manifest["documents"]))
+        superseded = superseded_map(cache_key(idx), idx.manifest["documents"])
+        conflict = find_conflict(views, min_sim=floor, question=question, superseded=superseded)
+        # Behaviour rules, not latency changes: a comparison question's disagreement is between the guidelines it
+        # names (stop 47), and those are compared when the ordinary check finds none (stop 23).
+        from app.query.gate import _names_both
+
+        if conflict is not None and res.compared and not _names_both(idx, res, conflict):
+            conflict = None
+        if conflict is None and res.compared:
+            conflict = gate._compared_conflict(idx, question, qvec, res, superseded)
     if not ok:
         if conflict is not None and conf is not None and conf < s.abstain.conflict_min_confidence:
             conflict = None  # a behaviour rule (the passages are not about the question), not a latency change
@@ -304,7 +313,9 @@ def _compare(svc: QueryService, questions: list[str]) -> int:
 
             def spy_table(*a, _seen=seen, _table=orig_table, _graded=graded, **k):
                 X = _table(*a, **k)
-                if not (a[3] and all(p.row in _graded for p in a[3])):  # not the graded statements' own scoring
+                # the first table built is the wide pool's: not the graded statements' own scoring, nor the named
+                # guidelines' passages a comparison question's check reads after it
+                if "wide" not in _seen and not (a[3] and all(p.row in _graded for p in a[3])):
                     _seen["wide"], _seen["wide_X"] = a[3], X
                 return X
 
