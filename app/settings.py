@@ -44,6 +44,11 @@ class RetrievalSettings(_Section):
         1, ge=0, le=10,
         description="Also quote the top guideline's graded recommendation statements most like the question, however they ranked (app/query/recommended.py).",
     )
+    compared_graded_chunks: int = Field(
+        3, ge=0, le=10,
+        description="For a question comparing named guidelines, also read each one's graded recommendation statements most like the question "
+        "when looking for their disagreement (app/query/gate.py; stop 48).",
+    )
     scope_chunks: int = Field(
         1, ge=0, le=10,
         description="For a question asking whom a recommendation covers, also quote the top guideline's passages saying whom it applies to, the most like the question first (app/query/recommended.py).",

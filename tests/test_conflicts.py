@@ -325,6 +325,50 @@ def test_va_dod_versus_cdc_2022_is_compared_between_those_two(shared_index, embe
     assert {p.doc_id for p in r.conflicts[0].positions} == {"ngc-11178", "cdc-opioids-2022"}
 
 
+def test_another_bodys_recommendation_reported_by_a_guideline_takes_no_position():
+    """Stop 48: CDC 2022 reports that "ACP and AAFP suggest against" opioids for acute musculoskeletal pain. That is
+    not CDC's position, and paired with VA/DoD's "recommends offering" it made VA/DoD look "for" on a question where it
+    is strongly against. The guidelines' own voices (their issuers, the Work Group, clinicians) still take positions."""
+    from app.query.conflicts import reported_from_elsewhere
+
+    for text in ("ACP and AAFP suggest against treating patients with acute pain from musculoskeletal injuries with opioids.",
+                 "For acute low back pain, ACP found insufficient evidence for effectiveness of opioids.",
+                 "ADA recommends NSAIDs as the first-line therapy for acute pain management.",
+                 "The American College of Physicians recommends against screening."):
+        assert reported_from_elsewhere(text), text
+    for text in ("The USPSTF recommends screening for HIV infection.", "The Work Group recommends against the concurrent use of benzodiazepines.",
+                 "CDC recommends that clinicians offer naloxone.", "VA/DoD recommends annual screening.", "RCTs found no benefit.",
+                 "Clinicians should avoid prescribing opioids and benzodiazepines concurrently."):
+        assert not reported_from_elsewhere(text), text
+    acp = SentenceView(0, "cdc", 0, 10, "ACP and AAFP suggest against treating acute pain from injuries with opioids.", 0.9)
+    va = SentenceView(1, "va", 0, 10, "The Work Group recommends offering treatment for opioid use disorder to patients with pain.", 0.8)
+    assert find_conflict([acp, va], min_sim=0.5, question="Do they treat opioids for pain differently?") is None
+    own = SentenceView(2, "cdc", 0, 10, "Clinicians should avoid treating acute pain from injuries with opioids.", 0.9)
+    c = find_conflict([own, va], min_sim=0.5, question="Do they treat opioids for pain differently?")
+    assert c is not None and c.kind == "direction"
+
+
+def test_va_dod_versus_cdc_2022_on_benzodiazepines_pairs_their_own_statements(shared_index, embedder, tmp_path_factory):
+    """Stop 48, on the shared corpus with the real models: the test split's C-dis-opi-benzo-va. CDC 2022's passages most
+    like the vignette are about acute musculoskeletal pain; its benzodiazepine recommendation is a graded statement the
+    comparison now reads, and the third-party "ACP and AAFP suggest against" no longer stands for CDC."""
+    import json
+    from pathlib import Path
+
+    rows = [json.loads(line) for line in (Path(__file__).parents[1] / "evalsets/clinician/test.jsonl").read_text().splitlines()]
+    question = next(r["question"] for r in rows if r["id"] == "C-dis-opi-benzo-va")
+    root, _ = shared_index
+    tmp = tmp_path_factory.mktemp("benzo")
+    svc = QueryService.from_settings(Settings(database={"url": f"sqlite:///{tmp}/a.db"}), index_dir=root, embedder=embedder)
+    r = svc.answer(QueryRequest(question=question))
+    assert r.conflicts, (r.status, r.reason)
+    by_doc = {p.doc_id: p for p in r.conflicts[0].positions}
+    assert set(by_doc) == {"ngc-11178", "cdc-opioids-2022"}
+    quotes = {p.doc_id: next(c.quote for c in r.citations if c.n == p.citation) for p in r.conflicts[0].positions}
+    assert by_doc["ngc-11178"].values == ["against"] and "benzodiazepine" in quotes["ngc-11178"].lower()
+    assert "benzodiazepine" in quotes["cdc-opioids-2022"].lower(), quotes
+
+
 def test_va_dod_wording_states_strength_when_the_question_asks_how_strong():
     """VA/DoD's convention: its Work Group "recommends" (strong) or "suggests" (weak). Read only when the question asks
     how firmly something is advised; otherwise two guidelines that both advise it agree on the direction."""

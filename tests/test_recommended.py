@@ -177,3 +177,24 @@ def test_the_gate_does_not_read_the_graded_statement_but_the_answer_may_quote_it
         assert all(p.score is not None for p in extra), q
         n_graded += bool(extra)
     assert n_graded >= 1, "no question of this test got a graded statement on the demo index"
+
+
+def test_a_compared_guideline_brings_its_graded_statements_most_like_the_question(demo_index, embedder, monkeypatch):
+    """Stop 48: a comparison question reads each named guideline's graded recommendation statements too, not only its
+    passages most like the question (a vignette's words pull a long guideline's discussion ahead of its statement)."""
+    import app.query.retrieve as retrieve
+
+    idx = load_version(demo_index[0])
+    question = "Does the South guideline differ from the North guideline on dense breasts and supplemental imaging?"
+    q = embedder.embed([question])[0]
+    docs = ["demo-breast-south-2026", "demo-breast-north-2026"]
+    monkeypatch.setattr(retrieve, "named_groups", lambda question, documents: [{d} for d in docs])
+    plain = HybridRetriever(near_dup=1.0).retrieve(idx, q, question, 1, None)
+    res = HybridRetriever(near_dup=1.0, compared_graded=1).retrieve(idx, q, question, 1, None)
+    assert len(plain.compared) == len(res.compared) == 2
+    for doc, before, after in zip(docs, plain.compared, res.compared, strict=True):
+        assert [c.row for c in after[: len(before)]] == [c.row for c in before]
+        shown = {idx.chunks[c.row].content_sha for c in before}
+        rows = [r for r, ch in enumerate(idx.chunks) if ch.doc_id == doc and graded_statement(ch) and ch.content_sha not in shown]
+        assert [c.row for c in after[len(before):]] == ([max(rows, key=lambda r: float(idx.vectors[r] @ q))] if rows else [])
+    assert all(len(a) > len(b) for a, b in zip(res.compared, plain.compared, strict=True)), "each named guideline has a graded statement below its passages"

@@ -246,6 +246,25 @@ def _differs(a: SentenceView, b: SentenceView, wanted: set[str] | None, asks_pos
     return None
 
 
+# Another body's recommendation that a guideline reports ("ACP and AAFP suggest against …", "ADA recommends …", "For acute
+# low back pain, ACP found …", "The American College of Physicians recommends …") is not the guideline's own position (stop
+# 48). The guidelines' own voices are not other bodies: their issuers' abbreviations, "the Work Group", "clinicians".
+_REPORTED_BODY = re.compile(
+    r"\b(?P<subj>(?:[A-Z]{2,}s?\b(?:\s*(?:,|and|&)\s*)?)+|(?:the\s+)?American\s+(?:[A-Z][a-z]+\s+){1,4}(?:of\s+(?:[A-Z][a-z]+\s*){1,4})?)"
+    r"\s*(?:also\s+)?(?:recommends?|recommended|suggests?|suggested|found|conclude[sd]?|advises?|endorses?)\b"
+)
+_OWN_VOICES = frozenset("USPSTF CDC VA DOD NHLBI ACIP CPSTF NGC AHRQ RCT RCTS".split())
+
+
+def reported_from_elsewhere(text: str) -> bool:
+    """Whether the sentence states another organisation's recommendation or finding rather than its guideline's own."""
+    m = _REPORTED_BODY.search(text)
+    if m is None:
+        return False
+    names = {w.upper() for w in re.findall(r"[A-Za-z]+", m.group("subj")) if w.lower() not in ("and", "the", "of", "s")}
+    return bool(names) and not names <= _OWN_VOICES
+
+
 def find_conflict(
     sentences: list[SentenceView], min_sim: float, min_overlap: float = 0.08, question: str | None = None,
     superseded: dict[str, str] | None = None,
@@ -255,7 +274,7 @@ def find_conflict(
     asks_position = True
     asks_strength = bool(question and _ASKS_STRENGTH.search(question))
     q_words = (content_words(question) - _GENERIC) if question else set()
-    rel = sorted((s for s in sentences if s.sim >= min_sim), key=lambda s: -s.sim)
+    rel = sorted((s for s in sentences if s.sim >= min_sim and not reported_from_elsewhere(s.text)), key=lambda s: -s.sim)
     superseded = superseded or {}
     for i, a in enumerate(rel):
         wa = content_words(a.text)

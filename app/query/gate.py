@@ -15,7 +15,7 @@ import numpy as np
 from app.errors import ConfigError
 from app.query.abstain import AbstainModel, LinearModel, Signals
 from app.query.answer import Picked, candidate_sentences
-from app.query.conflicts import Conflict, SentenceView, find_conflict
+from app.query.conflicts import Conflict, SentenceView, find_conflict, reported_from_elsewhere
 from app.query.retrieve import RetrievalResult
 from app.query.signals import (
     SENTENCE_FEATURES,
@@ -165,7 +165,7 @@ class Gate:
                 rel = score_sentences(sentence_table(idx, question, sub, sents), sentence_model).tolist()
             else:
                 rel = [p.sim for p in sents]
-            best = sorted(zip(sents, rel, strict=True), key=lambda t: -t[1])[:per_group]
+            best = sorted(((p, r) for p, r in zip(sents, rel, strict=True) if not reported_from_elsewhere(p.text)), key=lambda t: -t[1])[:per_group]
             views += [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r, group=g) for p, r in best]
         return find_conflict(views, min_sim=-np.inf, question=question, superseded=superseded)
 

@@ -168,13 +168,14 @@ def citable_mask(index: LoadedIndex) -> np.ndarray:
 class HybridRetriever:
     def __init__(
         self, dense_k: int = 50, bm25_k: int = 50, rrf_k: int = 60, mode: str = "hybrid", near_dup: float = 0.97,
-        bm25_weight: float = 1.0, recommended: int = 0, graded: int = 0, scope: int = 0,
+        bm25_weight: float = 1.0, recommended: int = 0, graded: int = 0, scope: int = 0, compared_graded: int = 0,
     ) -> None:
         self.dense_k, self.bm25_k, self.rrf_k, self.mode, self.near_dup = dense_k, bm25_k, rrf_k, mode, near_dup
         self.bm25_weight = bm25_weight  # weighted RRF: a BM25 rank counts this much of a dense rank
         self.recommended = recommended  # how many of the top guideline's recommendation passages to add below the cut
         self.graded = graded  # and how many of its graded recommendation statements, the most like the question first
         self.scope = scope  # and, for a question about whom a recommendation covers, how many of its statements of scope
+        self.compared_graded = compared_graded  # for a comparison question, how many graded statements of each named guideline
 
     def dense(self, index: LoadedIndex, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         # Flat, HNSW or IVF as the manifest says; metadata filters stay exact (ingest.ann).
@@ -231,14 +232,18 @@ class HybridRetriever:
         return out
 
     def _compared(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int = 6) -> list[list[Candidate]]:
-        """Each guideline a comparison question names, its own top ``k`` passages (none: not a comparison)."""
+        """Each guideline a comparison question names, its own top ``k`` passages and up to ``compared_graded`` of its top
+        document's graded recommendation statements (none: not a comparison)."""
         by_doc = _doc_rows(index)
         out = []
         for docs in named_groups(question, index.manifest["documents"]):
             parts = [by_doc[d] for d in docs if d in by_doc]
             if parts:
                 rows = np.sort(np.concatenate(parts))
-                out.append(self._retrieve(index, qvec, question, k, rows).candidates)
+                own = self._retrieve(index, qvec, question, k, rows).candidates
+                # and its graded recommendation statements most like the question: a vignette's words pull a long
+                # guideline's discussion passages ahead of the statement the comparison is about (stop 48)
+                out.append(own + self._best_of(index, qvec, own, {}, "graded_rows", graded_rows_by_doc, self.compared_graded))
         return [c for c in out if c] if sum(bool(c) for c in out) >= 2 else []
 
     def _retrieve(self, index: LoadedIndex, qvec: np.ndarray, question: str, k: int, allowed: np.ndarray | None) -> RetrievalResult:

@@ -76,7 +76,7 @@ class QueryService:
         self.verifier = Verifier(checker)
         r = settings.retrieval
         self.retriever = HybridRetriever(r.dense_k, r.bm25_k, r.rrf_k, r.mode, r.near_duplicate_threshold, r.bm25_weight, r.recommended_chunks, r.graded_chunks,
-                                         r.scope_chunks)
+                                         r.scope_chunks, r.compared_graded_chunks)
         self.cache = QueryCache(r.query_cache_size)
 
     @classmethod
