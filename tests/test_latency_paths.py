@@ -229,12 +229,11 @@ def ref_decide(gate, idx, question, qvec, res, pool):
         views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r) for p, r in zip(wide, rel, strict=True)]
         superseded = superseded_map(cache_key(idx), idx.manifest["documents"])
         conflict = find_conflict(views, min_sim=floor, question=question, superseded=superseded)
-        # Behaviour rules, not latency changes: a comparison question's disagreement is between the guidelines it
-        # names (stop 47), and those are compared when the ordinary check finds none (stop 23).
-        from app.query.gate import _names_both
+        # Behaviour rules, not latency changes: a disagreement is between guidelines the question asks about (stops 47,
+        # 48), and a comparison's named guidelines are compared when the ordinary check finds none (stop 23).
+        from app.query.gate import asked_about
 
-        if conflict is not None and res.compared and not _names_both(idx, res, conflict):
-            conflict = None
+        conflict = asked_about(idx, question, res, conflict)
         if conflict is None and res.compared:
             conflict = gate._compared_conflict(idx, question, qvec, res, superseded)
     if not ok:

@@ -61,3 +61,54 @@ def test_a_guideline_whose_issuer_is_unknown_answers_a_question_naming_one(embed
     r = svc.answer(QueryRequest(question="Per the USPSTF, which adults without cardiovascular disease should start a low- to moderate-dose statin?"))
     assert r.status == "answered", (r.status, r.reason)
     assert r.citations[0].doc_id == "ngc-11104"
+
+
+TOPICS = {
+    "va-dm": {"issuer": "Department of Veterans Affairs", "title": "VA/DoD clinical practice guideline for the management of type 2 diabetes mellitus in primary care."},
+    "va-htn": {"issuer": "Department of Veterans Affairs", "title": "VA/DoD clinical practice guideline for the diagnosis and management of hypertension in the primary care setting."},
+    "va-ckd": {"issuer": "Department of Veterans Affairs", "title": "VA/DoD clinical practice guideline for the management of chronic kidney disease in primary care."},
+    "cdc-16": {"issuer": "Centers for Disease Control and Prevention", "title": "CDC guideline for prescribing opioids for chronic pain."},
+    "cdc-22": {"issuer": "Centers for Disease Control and Prevention", "title": "CDC Clinical Practice Guideline for Prescribing Opioids for Pain."},
+    "cdc-hiv": {"issuer": "Centers for Disease Control and Prevention", "title": "Preexposure prophylaxis for HIV."},
+}
+
+
+def test_a_guideline_named_by_its_topic_is_that_issuers_guideline_on_it():
+    """Stop 48: "the VA/DoD diabetes guideline" is one VA/DoD guideline, an abbreviation is read from the title's initials
+    ("CKD"), every version of a guideline is named ("the CDC opioid guideline"), and two topics name two."""
+    from app.query.named import topic_named_docs
+
+    assert topic_named_docs("What A1c goal does the VA/DoD diabetes guideline consider?", TOPICS) == {"va-dm"}
+    assert topic_named_docs("How firmly does the VA/DoD CKD guideline push sodium restriction?", TOPICS) == {"va-ckd"}
+    assert topic_named_docs("What does the CDC opioid guideline say about naloxone?", TOPICS) == {"cdc-16", "cdc-22"}
+    assert topic_named_docs("Do the VA/DoD kidney and hypertension guidelines differ?", TOPICS) == {"va-ckd", "va-htn"}
+    # no topic, a topic no title holds, two issuers: nothing is named by topic
+    for q in ("Per the VA/DoD guideline, can an ACE inhibitor be combined with an ARB?",
+              "What does the VA/DoD asthma guideline say?",
+              "Does the VA/DoD diabetes guideline differ from the CDC opioid guideline?",
+              "How should I treat diabetes?"):
+        assert topic_named_docs(q, TOPICS) is None, q
+
+
+def test_a_disagreement_with_another_topics_guideline_is_not_the_answer_to_a_question_naming_one():
+    """Stop 48: asking "the VA/DoD diabetes guideline" for an A1c goal, its hypertension guideline's blood pressure goal is
+    no disagreement to report; between the two versions of a guideline named by topic, a disagreement still is."""
+    from types import SimpleNamespace
+
+    from app.query.conflicts import Conflict
+    from app.query.gate import asked_about
+
+    idx = SimpleNamespace(manifest={"documents": TOPICS}, chunks=[])
+    res = SimpleNamespace(compared=[])
+
+    def between(a: str, b: str) -> Conflict:
+        return Conflict("threshold", 0, (0, 1), {"8%"}, 1, (0, 1), {"150"}, a_doc=a, b_doc=b)
+
+    dm = "What A1c goal range does the VA/DoD diabetes guideline consider appropriate for him?"
+    assert asked_about(idx, dm, res, between("va-dm", "va-htn")) is None
+    opioids = "What does the CDC opioid guideline say about follow-up after starting opioids?"
+    assert asked_about(idx, opioids, res, between("cdc-22", "cdc-16")) is not None
+    assert asked_about(idx, opioids, res, between("cdc-22", "cdc-hiv")) is None
+    # a question naming no guideline by topic keeps any disagreement
+    assert asked_about(idx, "What A1c goal suits a frail 78-year-old veteran?", res, between("va-dm", "va-htn")) is not None
+    assert asked_about(idx, dm, res, None) is None

@@ -92,10 +92,12 @@ def stated(text: str) -> dict[str, dict[str, str]]:
                 r = _RANGE_BEFORE.search(text, max(0, start - 16), start)
                 shown = " ".join(text[r.start() if r else start : m.end()].split())
                 seen = out.setdefault(kind, {})
-                unit, per_kg = m.groupdict().get("u"), "/kg" if m.groupdict().get("kg") else ""
+                unit = m.groupdict().get("u")
+                # the unit family a value is compared within (_comparable): per kilogram, percent (stop 48), other
+                suffix = "/kg" if m.groupdict().get("kg") else "%" if m.groupdict().get("p") else ""
                 values = _NUMBER.findall(shown) if kind in _BOTH_ENDS and len(_NUMBER.findall(shown)) > 1 else [v]
                 for value in values:
-                    key = _key(value, unit) + per_kg
+                    key = _key(value, unit) + suffix
                     if len(shown) > len(seen.get(key, "")):  # the fullest statement: "40 to 74 years" over "aged 40"
                         seen[key] = shown
     return out
@@ -183,12 +185,13 @@ class Conflict:
 
 
 def _comparable(ka: set[str], kb: set[str]) -> tuple[set[str], set[str]]:
-    """The values of each side in the units both give: a dose per kilogram is not compared with an absolute dose."""
-    def per_kg(k: str) -> bool:
-        return k.endswith("/kg")
+    """The values of each side in the units both give: a dose per kilogram is not compared with an absolute dose, nor a
+    percent with a blood pressure (stop 48)."""
+    def family(k: str) -> str:
+        return "/kg" if k.endswith("/kg") else "%" if k.endswith("%") else ""
 
-    fams = {per_kg(k) for k in ka} & {per_kg(k) for k in kb}
-    return {k for k in ka if per_kg(k) in fams}, {k for k in kb if per_kg(k) in fams}
+    fams = {family(k) for k in ka} & {family(k) for k in kb}
+    return {k for k in ka if family(k) in fams}, {k for k in kb if family(k) in fams}
 
 
 def _days(key: str) -> float | None:

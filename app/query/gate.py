@@ -16,6 +16,7 @@ from app.errors import ConfigError
 from app.query.abstain import AbstainModel, LinearModel, Signals
 from app.query.answer import Picked, candidate_sentences
 from app.query.conflicts import Conflict, SentenceView, find_conflict, reported_from_elsewhere
+from app.query.named import topic_named_docs
 from app.query.retrieve import RetrievalResult
 from app.query.signals import (
     SENTENCE_FEATURES,
@@ -132,11 +133,7 @@ class Gate:
             floor = max(floor, min_score)
         views = [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r) for p, r in zip(wide, rel, strict=True)]
         superseded = superseded_map(cache_key(idx), idx.manifest["documents"])
-        found = find_conflict(views, min_sim=floor, question=question, superseded=superseded)
-        if found is not None and res.compared and not _names_both(idx, res, found):
-            # A question comparing named guidelines asks about those: a disagreement between two others, or within
-            # one of them (two VA/DoD guidelines, for "VA/DoD and the 2022 CDC guideline"), is not its answer (stop 47).
-            found = None
+        found = asked_about(idx, question, res, find_conflict(views, min_sim=floor, question=question, superseded=superseded))
         if found is None and res.compared:
             found = self._compared_conflict(idx, question, qvec, res, superseded)
         return found, wide
@@ -168,6 +165,23 @@ class Gate:
             best = sorted(((p, r) for p, r in zip(sents, rel, strict=True) if not reported_from_elsewhere(p.text)), key=lambda t: -t[1])[:per_group]
             views += [SentenceView(p.row, idx.chunks[p.row].doc_id, p.start, p.end, p.text, r, group=g) for p, r in best]
         return find_conflict(views, min_sim=-np.inf, question=question, superseded=superseded)
+
+
+def asked_about(idx: LoadedIndex, question: str, res: RetrievalResult, conflict: Conflict | None) -> Conflict | None:
+    """``conflict`` when it is between guidelines the question asks about, else None.
+
+    A question comparing named guidelines asks about those: a disagreement between two others, or within one of them
+    (two VA/DoD guidelines, for "VA/DoD and the 2022 CDC guideline"), is not its answer (stop 47). A question naming one
+    guideline by its topic ("the VA/DoD diabetes guideline") asks about that one: a disagreement with the issuer's
+    guideline on another topic (its hypertension guideline) is not its answer either (stop 48)."""
+    if conflict is None:
+        return None
+    if res.compared:
+        return conflict if _names_both(idx, res, conflict) else None
+    named = topic_named_docs(question, idx.manifest["documents"])
+    if named is not None and not {conflict.a_doc, conflict.b_doc} <= named:
+        return None
+    return conflict
 
 
 def _names_both(idx: LoadedIndex, res: RetrievalResult, conflict: Conflict) -> bool:

@@ -125,3 +125,51 @@ def named_groups(question: str, documents: dict[str, dict[str, Any]]) -> list[se
         if docs and docs not in groups:
             groups.append(docs)
     return groups if len(groups) >= 2 else []
+
+
+# "the VA/DoD diabetes guideline", "the USPSTF syphilis statement", "VA/DoD's 2017 opioid guideline": an issuer, a few
+# words, then the kind of document (stop 48).
+_TOPIC_NAMED = re.compile(
+    r"(?P<issuer>" + "|".join(rx.pattern for rx, _ in ISSUER_ALIASES) + r")(?:'s|’s)?\s+"
+    r"(?P<topic>(?:[\w\-/().]+\s+){1,6}?)(?:guidelines?|statements?|recommendations?|review|CPG)\b",
+    re.I,
+)
+_NOT_TOPIC = frozenset(
+    "the a an of for and on in to its their clinical practice final recommendation recommendations statement guideline "
+    "guidelines update version latest current new say says said".split()
+)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+
+
+def _norm(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def _in_title(word: str, title_words: list[str]) -> bool:
+    """A topic word is in a title as a word, or as an abbreviation of consecutive title words (COPD, CKD, PTSD)."""
+    w = _norm(word)
+    if w in {_norm(t) for t in title_words}:
+        return True
+    n = len(word)
+    return 2 <= n <= 6 and any("".join(t[0] for t in title_words[i : i + n]) == word for i in range(len(title_words) - n + 1))
+
+
+def topic_named_docs(question: str, documents: dict[str, dict[str, Any]]) -> set[str] | None:
+    """The documents of the one guideline a question names by issuer and topic ("the VA/DoD diabetes guideline"): the
+    issuer's documents whose titles hold the most topic words (all versions of it); None when the question names none,
+    names several issuers, or its words pick out no proper subset of the issuer's documents."""
+    found = list(_TOPIC_NAMED.finditer(question))
+    issuers = {subs for rx, subs in ISSUER_ALIASES if rx.search(question)}
+    if len(found) != 1 or len(issuers) != 1:
+        return None
+    topic = [w for w in _words(found[0].group("topic")) if w not in _NOT_TOPIC and not _YEAR.fullmatch(w)]
+    own = docs_named((tuple(issuers), frozenset()), documents)
+    if not topic or not own:
+        return None
+    hits = {d: sum(_in_title(w, _words(documents[d].get("title") or "")) for w in topic) for d in own}
+    best = max(hits.values())
+    chosen = {d for d, n in hits.items() if n == best}
+    return chosen if best > 0 and len(chosen) < len(own) else None
