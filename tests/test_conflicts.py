@@ -323,18 +323,23 @@ def test_a_comparison_question_reports_only_a_disagreement_between_the_guideline
     assert d.answer and d.conflict is None
 
 
-def test_va_dod_versus_cdc_2022_is_compared_between_those_two(shared_index, embedder, tmp_path_factory):
-    """Stop 47, on the shared corpus with the real models: the test split's C-dis-opi-initiate-va22 names VA/DoD and
-    the 2022 CDC guideline; the ordinary check paired two VA/DoD guidelines (opioid therapy and low back pain)."""
+def _ask_test_split(case_id: str, shared_index, embedder, tmp_path_factory):
+    """The shipped service's response, on the shared corpus with the real models, to one question of the test split."""
     import json
     from pathlib import Path
 
     rows = [json.loads(line) for line in (Path(__file__).parents[1] / "evalsets/clinician/test.jsonl").read_text().splitlines()]
-    question = next(r["question"] for r in rows if r["id"] == "C-dis-opi-initiate-va22")
+    question = next(r["question"] for r in rows if r["id"] == case_id)
     root, _ = shared_index
-    tmp = tmp_path_factory.mktemp("va-cdc")
+    tmp = tmp_path_factory.mktemp(case_id)
     svc = QueryService.from_settings(Settings(database={"url": f"sqlite:///{tmp}/a.db"}), index_dir=root, embedder=embedder)
-    r = svc.answer(QueryRequest(question=question))
+    return svc.answer(QueryRequest(question=question))
+
+
+def test_va_dod_versus_cdc_2022_is_compared_between_those_two(shared_index, embedder, tmp_path_factory):
+    """Stop 47, on the shared corpus with the real models: the test split's C-dis-opi-initiate-va22 names VA/DoD and
+    the 2022 CDC guideline; the ordinary check paired two VA/DoD guidelines (opioid therapy and low back pain)."""
+    r = _ask_test_split("C-dis-opi-initiate-va22", shared_index, embedder, tmp_path_factory)
     assert r.conflicts, (r.status, r.reason)
     assert {p.doc_id for p in r.conflicts[0].positions} == {"ngc-11178", "cdc-opioids-2022"}
 
@@ -366,15 +371,7 @@ def test_va_dod_versus_cdc_2022_on_benzodiazepines_pairs_their_own_statements(sh
     """Stop 48, on the shared corpus with the real models: the test split's C-dis-opi-benzo-va. CDC 2022's passages most
     like the vignette are about acute musculoskeletal pain; its benzodiazepine recommendation is a graded statement the
     comparison now reads, and the third-party "ACP and AAFP suggest against" no longer stands for CDC."""
-    import json
-    from pathlib import Path
-
-    rows = [json.loads(line) for line in (Path(__file__).parents[1] / "evalsets/clinician/test.jsonl").read_text().splitlines()]
-    question = next(r["question"] for r in rows if r["id"] == "C-dis-opi-benzo-va")
-    root, _ = shared_index
-    tmp = tmp_path_factory.mktemp("benzo")
-    svc = QueryService.from_settings(Settings(database={"url": f"sqlite:///{tmp}/a.db"}), index_dir=root, embedder=embedder)
-    r = svc.answer(QueryRequest(question=question))
+    r = _ask_test_split("C-dis-opi-benzo-va", shared_index, embedder, tmp_path_factory)
     assert r.conflicts, (r.status, r.reason)
     by_doc = {p.doc_id: p for p in r.conflicts[0].positions}
     assert set(by_doc) == {"ngc-11178", "cdc-opioids-2022"}
@@ -387,15 +384,7 @@ def test_a_question_naming_one_guideline_by_topic_reports_no_disagreement_with_a
     """Stop 48, on the shared corpus with the real models: the test split's B-ngc-9978-04 asks what "the VA/DoD suicide
     prevention guideline" suggests dispensing after an overdose; VA/DoD's opioid guideline saying otherwise about another
     item was reported as a disagreement. The question names one guideline: it is answered from it, with no conflict."""
-    import json
-    from pathlib import Path
-
-    rows = [json.loads(line) for line in (Path(__file__).parents[1] / "evalsets/clinician/test.jsonl").read_text().splitlines()]
-    question = next(r["question"] for r in rows if r["id"] == "B-ngc-9978-04")
-    root, _ = shared_index
-    tmp = tmp_path_factory.mktemp("topic")
-    svc = QueryService.from_settings(Settings(database={"url": f"sqlite:///{tmp}/a.db"}), index_dir=root, embedder=embedder)
-    r = svc.answer(QueryRequest(question=question))
+    r = _ask_test_split("B-ngc-9978-04", shared_index, embedder, tmp_path_factory)
     assert r.status == "answered" and "ngc-9978" in {c.doc_id for c in r.citations}, (r.status, r.reason)
     assert r.conflicts == [], [(p.doc_id, p.values) for c in r.conflicts for p in c.positions]
 
