@@ -339,10 +339,12 @@ def test_reported_disagreements_are_kept_per_case_and_listed(tmp_path):
 
     text = CHUNKS["crc#0"][1]
     cases = [
-        EvalCase(id="dis-reported", question="Q1?", expected="answer", gold_doc_ids=["crc"], tags=["disagreement"]),
+        EvalCase(id="dis-reported", question="Q1?", expected="answer", gold_doc_ids=["crc"], tags=["disagreement"],
+                 gold_evidence=text[text.index(". ") + 2:]),
         EvalCase(id="dis-missed", question="Q2?", expected="answer", gold_doc_ids=["crc"], tags=["disagreement"]),
         # reported, but between guidelines other than the two the question is about
-        EvalCase(id="dis-other-pair", question="Q4?", expected="answer", gold_doc_ids=["crc", "va"], tags=["disagreement"]),
+        EvalCase(id="dis-other-pair", question="Q4?", expected="answer", gold_doc_ids=["crc", "va"], tags=["disagreement"],
+                 gold_evidence="The VA/DoD recommends screening from age 40 in veterans."),
         EvalCase(id="agree-flagged", question="Q3?", expected="answer", gold_doc_ids=["crc"]),
     ]
     conflict = ConflictOut(kind="age", positions=[
@@ -367,6 +369,9 @@ def test_reported_disagreements_are_kept_per_case_and_listed(tmp_path):
     assert [p["issuer"] for p in kept[0]["positions"]] == ["USPSTF", "ACS"] and kept[0]["positions"][1]["superseded"] is True
     assert data["summary"]["disagreement_reported"] == 2 / 3 and data["summary"]["false_disagreement"] == 1.0
     assert data["summary"]["disagreement_between_gold"] == 1 / 3  # only dis-reported names every gold guideline
+    # only dis-reported quotes its evidence as a position (dis-other-pair's evidence is no position's sentence)
+    assert data["summary"]["disagreement_quotes_evidence"] == 1 / 3
+    assert "quoting the question&#x27;s evidence as one position</td><td>33" in render_html(EvalReport.model_validate(data))
     page = render_html(EvalReport.model_validate(data))
     assert "Disagreements not reported" in page and "Disagreement reported where none was asked about" in page
     assert "naming both guidelines the question is about</td><td>33" in page

@@ -59,6 +59,16 @@ def disagreement_between_gold(gold_doc_ids: Sequence[str], resp: QueryResponse |
     return bool(gold_doc_ids) and set(gold_doc_ids) <= named
 
 
+def disagreement_quotes_evidence(gold_evidence: str | None, resp: QueryResponse | None) -> bool:
+    """One position of the reported disagreement is the gold evidence: the sentence its citation quotes holds at least
+    70 % of the evidence span's words. Stricter than ``disagreement_between_gold``: the disagreement is about the item
+    asked, not only between the right guidelines (stop 48; the dev set gives one side's evidence, so one side is read)."""
+    if resp is None or not gold_evidence:
+        return False
+    quotes = {c.n: c.quote for c in resp.citations}
+    return any(evidence_in_answer(gold_evidence, quotes.get(p.citation)) for k in resp.conflicts for p in k.positions)
+
+
 def _share(flags: Sequence[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
@@ -89,6 +99,9 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
         "disagreement_reported": _share([disagreement_reported(r.response) for r in tagged("disagreement")]),
         "n_disagreement": len(tagged("disagreement")),
         "disagreement_between_gold": _share([disagreement_between_gold(r.case.gold_doc_ids, r.response) for r in tagged("disagreement")]),
+        "disagreement_quotes_evidence": _share([
+            disagreement_quotes_evidence(r.case.gold_evidence, r.response) for r in tagged("disagreement")
+        ]),
         "false_disagreement": _share([disagreement_reported(r.response) for r in agreeing]),
         "n_agreeing": len(agreeing),
         "evidence_in_closest": _share([

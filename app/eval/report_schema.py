@@ -76,6 +76,8 @@ class AnswerabilityOut(_Strict):
     n_near_miss_answered: int = 0
     # since stop 47
     disagreement_between_gold: Rate = None
+    # since stop 48
+    disagreement_quotes_evidence: Rate = None
 
 
 class SafetyRates(_Strict):
