@@ -70,6 +70,8 @@ TOPICS = {
     "cdc-16": {"issuer": "Centers for Disease Control and Prevention", "title": "CDC guideline for prescribing opioids for chronic pain."},
     "cdc-22": {"issuer": "Centers for Disease Control and Prevention", "title": "CDC Clinical Practice Guideline for Prescribing Opioids for Pain."},
     "cdc-hiv": {"issuer": "Centers for Disease Control and Prevention", "title": "Preexposure prophylaxis for HIV."},
+    "va-ptsd": {"issuer": "Department of Defense", "title": "VA/DoD clinical practice guideline for the management of posttraumatic stress disorder and acute stress disorder."},
+    "va-tbi": {"issuer": "Department of Defense", "title": "VA/DoD clinical practice guideline for the management of concussion-mild traumatic brain injury."},
 }
 
 
@@ -82,9 +84,13 @@ def test_a_guideline_named_by_its_topic_is_that_issuers_guideline_on_it():
     assert topic_named_docs("How firmly does the VA/DoD CKD guideline push sodium restriction?", TOPICS) == {"va-ckd"}
     assert topic_named_docs("What does the CDC opioid guideline say about naloxone?", TOPICS) == {"cdc-16", "cdc-22"}
     assert topic_named_docs("Do the VA/DoD kidney and hypertension guidelines differ?", TOPICS) == {"va-ckd", "va-htn"}
+    # stop 49: an abbreviation may take two letters of a compound title word ("PTSD": posttraumatic stress disorder)
+    assert topic_named_docs("Which drugs does the VA/DoD 2017 PTSD guideline recommend?", TOPICS) == {"va-ptsd"}
+    assert topic_named_docs("What does the VA/DoD TBI guideline say about imaging?", TOPICS) == {"va-tbi"}
     # no topic, a topic no title holds, two issuers: nothing is named by topic
     for q in ("Per the VA/DoD guideline, can an ACE inhibitor be combined with an ARB?",
               "What does the VA/DoD asthma guideline say?",
+              "What does the VA/DoD PT guideline say?",
               "Does the VA/DoD diabetes guideline differ from the CDC opioid guideline?",
               "How should I treat diabetes?"):
         assert topic_named_docs(q, TOPICS) is None, q

@@ -148,13 +148,44 @@ def _norm(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
-def _in_title(word: str, title_words: list[str]) -> bool:
-    """A topic word is in a title as a word, or as an abbreviation of consecutive title words (COPD, CKD, PTSD)."""
+def _abbreviates(abbr: str, words: list[str]) -> bool:
+    """`abbr` spells two or more of `words` from their start: each word gives its first letter and, a compound word,
+    later letters of it in order ("PTSD" from "posttraumatic stress disorder": p·t, s, d; "CKD" from "chronic kidney
+    disease")."""
+
+    def spells(rest: str, i: int) -> int:  # how many words from i spell `rest` (0: none can)
+        if not rest:
+            return 0
+        if i >= len(words) or rest[0] != words[i][:1]:
+            return -1
+        word, pos = words[i], 1
+        for k in range(1, len(rest) + 1):  # this word gives rest[:k]
+            after = spells(rest[k:], i + 1)
+            if after >= 0:
+                return after + 1
+            if k == len(rest):
+                break
+            pos = word.find(rest[k], pos) + 1
+            if pos == 0:
+                break
+        return -1
+
+    return spells(abbr, 0) >= 2
+
+
+def _in_title(word: str, title_words: list[str], capitals: frozenset[str] = frozenset()) -> float:
+    """1 when a topic word is in a title as a word or as the initials of consecutive title words (COPD, CKD); 0.5 when
+    the question writes it in capitals and it takes later letters of a compound title word too (PTSD: posttraumatic
+    stress disorder), a looser reading that yields to an exact one elsewhere; else 0."""
     w = _norm(word)
     if w in {_norm(t) for t in title_words}:
-        return True
+        return 1.0
     n = len(word)
-    return 2 <= n <= 6 and any("".join(t[0] for t in title_words[i : i + n]) == word for i in range(len(title_words) - n + 1))
+    if not 2 <= n <= 6:
+        return 0.0
+    if any("".join(t[0] for t in title_words[i : i + n]) == word for i in range(len(title_words) - n + 1)):
+        return 1.0
+    return 0.5 if word in capitals and any(_abbreviates(word, title_words[i:]) for i in range(len(title_words))) else 0.0
 
 
 def topic_named_docs(question: str, documents: dict[str, dict[str, Any]]) -> set[str] | None:
@@ -169,7 +200,8 @@ def topic_named_docs(question: str, documents: dict[str, dict[str, Any]]) -> set
     own = docs_named((tuple(issuers), frozenset()), documents)
     if not topic or not own:
         return None
-    hits = {d: sum(_in_title(w, _words(documents[d].get("title") or "")) for w in topic) for d in own}
+    capitals = frozenset(w.lower() for w in re.findall(r"\b[A-Z]{2,6}\b", found[0].group("topic")))
+    hits = {d: sum(_in_title(w, _words(documents[d].get("title") or ""), capitals) for w in topic) for d in own}
     best = max(hits.values())
     chosen = {d for d, n in hits.items() if n == best}
     return chosen if best > 0 and len(chosen) < len(own) else None
