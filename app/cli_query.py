@@ -95,6 +95,8 @@ def ask(
                 out.print(f"  {cs.text} [{cs.citation}]")
         if resp.unmatched_terms:
             out.print(f"[yellow]No cited guideline uses: {', '.join(resp.unmatched_terms)}[/yellow]")
+        if resp.unanswered_items:
+            out.print(f"[yellow]The answer gives no {' or '.join(resp.unanswered_items)}, which the question asks for[/yellow]")
         for c in resp.citations:
             where = " > ".join(c.section_path[-2:])
             page = f", p. {c.page}" if c.page else ""

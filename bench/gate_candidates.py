@@ -357,3 +357,36 @@ ENCYCLOPEDIC = re.compile(
     re.IGNORECASE,
 )
 GATE_CANDIDATES["encyclopedic_ask"] = lambda e, a, order: float(bool(ENCYCLOPEDIC.search(e.question)))
+
+
+# --- stop 49: R-DOC, the asked kind of item absent from the best guideline as a whole ----------------------------------
+@functools.lru_cache(maxsize=1)
+def _doc_items() -> dict[str, frozenset[str]]:
+    """Every document of the two indexes collect reads (the shared corpus, calibrate's MedQuAD index) → the kinds of
+    item (sentence_items) any of its sentences holds."""
+    import glob
+    import json
+
+    out: dict[str, set[str]] = {}
+    for path in glob.glob("var/shared-idx/versions/*/chunks.jsonl") + glob.glob("var/calibration/medquad-index/versions/*/chunks.jsonl"):
+        with open(path) as fh:
+            for line in fh:
+                c = json.loads(line)
+                items = out.setdefault(c["doc_id"], set())
+                for s in c.get("sentences") or [{"start": 0, "end": len(c["text"])}]:
+                    items |= sentence_items(c["text"][s["start"]:s["end"]])
+    return {d: frozenset(v) for d, v in out.items()}
+
+
+def _doc_unmet(share: bool) -> Callable[[Any, Aux, np.ndarray], float]:
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        spec = _spec(e)
+        if not spec or not len(order) or not a.row_docs:
+            return 0.0
+        has = _doc_items().get(a.row_docs[order[0]], frozenset())
+        missing = [k for k in spec if k not in has]
+        return len(missing) / len(spec) if share else float(bool(missing))
+    return f
+
+
+GATE_CANDIDATES.update({"doc_unmet": _doc_unmet(False), "doc_unmet_share": _doc_unmet(True)})

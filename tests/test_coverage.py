@@ -1,10 +1,11 @@
-"""The response names the question's specific words that no cited guideline uses (app/query/coverage.py)."""
+"""The response names the question's specific words that no cited guideline uses, and the asked kinds of item no
+answer sentence gives (app/query/coverage.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.query.coverage import specific_words, unmatched_terms, wordpieces
+from app.query.coverage import specific_words, unanswered_items, unmatched_terms, wordpieces
 from app.query.schemas import QueryRequest
 
 
@@ -67,7 +68,8 @@ def test_the_note_is_per_cited_document(service):
 
 
 def test_ask_prints_the_note(demo_index, tmp_path):
-    """`guideground ask` (human output) says which words no cited guideline uses."""
+    """`guideground ask` (human output) says which words no cited guideline uses, and which asked item the answer
+    does not give."""
     import os
     import subprocess
     import sys
@@ -81,3 +83,31 @@ def test_ask_prints_the_note(demo_index, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "No cited guideline uses: rivaroxaban" in proc.stdout, proc.stdout
+    q = "How long should stool tests be continued in average-risk adults for colorectal cancer screening?"
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ask", q, "--index", str(demo_index[0])],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "The answer gives no duration, which the question asks for" in proc.stdout, proc.stdout
+
+
+def test_unanswered_items_are_the_asked_specific_kinds_no_sentence_gives():
+    q = "At what age and how often should oral HPV testing be repeated in high-risk men?"
+    prevalence = "The overall prevalence of oral HPV infection is estimated to be 6.9% in adults."
+    assert unanswered_items(q, [prevalence]) == ["age", "interval"]
+    assert unanswered_items(q, [prevalence, "Screen men aged 45 to 65 years every 3 years."]) == []
+    assert unanswered_items(q, [prevalence, "Repeat the test every 3 years."]) == ["age"]
+    # a grade or a yes/no ask is not noted; no sentence, no note (an abstention says why on its own)
+    assert unanswered_items("How strongly does the USPSTF recommend it?", ["Offer counseling to adults."]) == []
+    assert unanswered_items(q, []) == []
+
+
+def test_an_answer_without_the_asked_duration_says_so(service):
+    """The real demo index, encoder and gate: "how long" answered with the stool tests' intervals and the screening
+    ages gives no duration, and the response notes it; an answer that gives the asked age carries no note."""
+    r = service.answer(QueryRequest(question="How long should stool tests be continued in average-risk adults for colorectal cancer screening?"))
+    assert r.status == "answered", (r.status, r.reason)
+    assert r.unanswered_items == ["duration"], r.unanswered_items
+    r = service.answer(QueryRequest(question="At what age should colorectal cancer screening start?"))
+    assert r.status == "answered" and r.unanswered_items == [], r.unanswered_items

@@ -297,3 +297,22 @@ def test_closest_and_unmatched_note_figures_by_hand():
     assert m["evidence_in_closest"] == 0.5  # a1 of a1, a2
     assert m["unmatched_note_answered"] == 0.5  # a4 of a3, a4
     assert m["unmatched_note_near_miss"] == 0.5 and m["n_near_miss_answered"] == 2  # n1 of n1, n2
+
+
+def test_item_note_figures_by_hand():
+    """item_note_answered / item_note_near_miss read unanswered_items over answered cases, split by kind."""
+    from app.eval.answerability import answerability_metrics
+
+    noted = resp("answered")
+    noted.unanswered_items = ["interval"]
+    results = [
+        CaseResult(case("a1"), resp("answered")),
+        CaseResult(case("a2"), resp("answered")),
+        CaseResult(case("a3"), noted),
+        CaseResult(case("a4"), resp("abstained")),
+        CaseResult(case("n1", expected="abstain", tags=["near_miss"]), noted),
+        CaseResult(case("n2", expected="abstain", tags=["near_miss"]), resp("abstained")),
+    ]
+    m = answerability_metrics(results)
+    assert abs(m["item_note_answered"] - 1 / 3) < 1e-3, m["item_note_answered"]  # a3 of a1, a2, a3
+    assert m["item_note_near_miss"] == 1.0 and m["n_near_miss_answered"] == 1

@@ -17,7 +17,9 @@
   is in the abstention's ``closest`` sentences (the same 70 % word rule, over their texts joined);
 - unmatched note: share of *answered* cases whose response lists ``unmatched_terms`` (specific words of the question
   no cited guideline uses), among answered answerable cases (a note on a right answer: noise) and among answered
-  near misses (a note where the answer speaks to something else: what the note is for).
+  near misses (a note where the answer speaks to something else: what the note is for);
+- item note (stop 49): the same two shares for ``unanswered_items`` (an asked age, interval, dose, duration or
+  threshold that no answer sentence gives).
 """
 
 from __future__ import annotations
@@ -110,5 +112,7 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
         ]),
         "unmatched_note_answered": _share([bool(r.response.unmatched_terms) for r in answered if r.response]),
         "unmatched_note_near_miss": _share([bool(r.response.unmatched_terms) for r in tagged("near_miss") if r.response and r.status == "answered"]),
+        "item_note_answered": _share([bool(r.response.unanswered_items) for r in answered if r.response]),
+        "item_note_near_miss": _share([bool(r.response.unanswered_items) for r in tagged("near_miss") if r.response and r.status == "answered"]),
         "n_near_miss_answered": sum(r.status == "answered" for r in tagged("near_miss")),
     }

@@ -39,6 +39,8 @@ def answerability_html(rep: EvalReport) -> str:
         ("abstained answerable: evidence in the closest sentences", a.evidence_in_closest, None),
         ("answered answerable with an unmatched-terms note", a.unmatched_note_answered, None),
         ("answered near misses with an unmatched-terms note", a.unmatched_note_near_miss, a.n_near_miss_answered),
+        ("answered answerable with a note that an asked item is not given", a.item_note_answered, None),
+        ("answered near misses with a note that an asked item is not given", a.item_note_near_miss, a.n_near_miss_answered),
     ]
     body = "".join(f"<tr><td>{esc(k)}</td><td>{fmt(v)}</td><td>{'' if n is None else n}</td></tr>" for k, v, n in rows)
     return (
@@ -120,6 +122,8 @@ def case_card(c: CaseOut) -> str:
         parts.append(f'<p class="meta">closest sentences (abstention, not an answer):</p><ol class="meta">{items}</ol>')
     if c.unmatched_terms:
         parts.append(f'<p class="meta">no cited guideline uses: {esc(", ".join(c.unmatched_terms))}</p>')
+    if c.unanswered_items:
+        parts.append(f'<p class="meta">the answer gives no {esc(" or ".join(c.unanswered_items))}, which the question asks for</p>')
     for ct in c.citations[:6]:
         ok = '<span class="badge b-ok">quote ok</span>' if ct.quote_ok else '<span class="badge b-bad">quote mismatch</span>'
         quote = ct.quote if len(ct.quote) <= 500 else ct.quote[:500] + "…"

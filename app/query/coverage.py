@@ -1,4 +1,5 @@
-"""What the answer does not speak to: the question's specific words that no cited guideline uses.
+"""What the answer does not speak to: the question's specific words that no cited guideline uses, and the specific
+kinds of item it asks for that no answer sentence gives.
 
 A clinician asks "what daily dose of anastrozole …" and the guideline doses tamoxifen and raloxifene: the quoted
 sentences are verbatim and true, and still not about what was asked. The gate answers such near misses about one
@@ -9,6 +10,11 @@ a checkable fact about the corpus, never an inference, and it changes no status,
 "Specific" reads general-English rarity from the packaged MiniLM's WordPiece vocabulary: a word it splits into
 ``MIN_PIECES`` or more pieces ("anastrozole", "gabapentin", "oophorectomy") and not an everyday word
 ("dose", "schedule", "toddler"). Only the asking part of a vignette is read (its story is context, not the ask).
+
+The second note (``QueryResponse.unanswered_items``, stop 49) reads the answer itself: "how often should it be
+repeated?" answered with a recommendation and a prevalence figure gives no interval, and the response says so. The
+kinds are the specific ones (an age, interval, dose, duration or threshold, ``asks.asked_kinds``), read from each
+answer sentence by ``asks.sentence_items``; like the first note it is a fact about the text and changes nothing else.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-from app.query.asks import ask_part
+from app.query.asks import ask_part, asked_kinds, sentence_items
 from app.query.signals import framing_terms
 from app.query.termcache import DOC_TERMS
 from ingest.store import LoadedIndex
@@ -78,3 +84,18 @@ def unmatched_terms(idx: LoadedIndex, question: str, doc_ids: Iterable[str], min
         if stems and not any(all(s in d for s in stems) for d in docs):
             out.append(w)
     return out
+
+
+NOTED_KINDS = ("age", "interval", "dose", "duration", "threshold")  # an answer gives one or does not; a grade or a
+# population is read too loosely from a sentence for a note to say it is missing
+
+
+def unanswered_items(question: str, sentences: Iterable[str]) -> list[str]:
+    """The specific kinds of item the question asks for that no sentence of the answer holds, in NOTED_KINDS order;
+    empty for an answer without sentences (an abstention says why on its own)."""
+    texts = list(sentences)
+    if not texts:
+        return []
+    asked = asked_kinds(question)
+    held = frozenset().union(*(sentence_items(t) for t in texts))
+    return [k for k in NOTED_KINDS if k in asked and k not in held]

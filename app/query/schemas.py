@@ -163,6 +163,12 @@ class QueryResponse(BaseModel):
         description="Specific words of the question (a drug, test, procedure or scale name) that none of the cited guidelines "
         "uses: the answer does not speak to them. A fact about the cited text, not a judgement; empty when each is found.",
     )
+    unanswered_items: list[str] = Field(
+        default_factory=list,
+        description="An answer's note: the specific kinds of item the question asks for (age, interval, dose, duration, "
+        "threshold) that none of its sentences gives, e.g. ['interval'] for \"how often …?\" answered without one. A fact "
+        "about the answer text, not a judgement; empty for abstentions and when each asked kind is given.",
+    )
     read_as: list[ReadAs] = Field(
         default_factory=list,
         description="Words of the question read as the guidelines spell them (a typing slip one letter away from a word they "

@@ -117,6 +117,24 @@ def test_a_word_no_cited_guideline_uses_is_said_beside_the_answer(live, page, sh
     expect(page.locator("#answer p.unmatched")).to_have_count(0)
 
 
+ITEM_Q = "How long should stool tests be continued in average-risk adults for colorectal cancer screening?"
+
+
+def test_an_asked_item_the_answer_does_not_give_is_said_above_it(live, page, shot, axe):
+    """Stop 49: the response's unanswered_items are shown above an answer; an answer giving the asked age has none."""
+    expected = api_query(live.url, ITEM_Q)
+    assert expected["status"] == "answered" and expected["unanswered_items"] == ["duration"], expected
+    ask(page, live.url, ITEM_Q)
+    note = page.locator("#answer p.unanswered")
+    expect(note).to_be_visible()
+    assert note.locator("strong").inner_text() == "duration"
+    shot(page, "ask-unanswered-item")
+    axe(page, "an answer with an unanswered-item note")
+    ask(page, live.url, DEMO_Q)
+    expect(page.locator("#answer article")).to_have_attribute("data-status", "answered")
+    expect(page.locator("#answer p.unanswered")).to_have_count(0)
+
+
 def test_a_typing_slip_is_read_and_said(live, page, shot, axe):
     """A question with two slips gets the spelt question's answer, and the page says how it was read (read_as)."""
     slipped = DEMO_Q.replace("colorectal", "colorectl", 1)
