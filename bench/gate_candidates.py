@@ -390,3 +390,85 @@ def _doc_unmet(share: bool) -> Callable[[Any, Aux, np.ndarray], float]:
 
 
 GATE_CANDIDATES.update({"doc_unmet": _doc_unmet(False), "doc_unmet_share": _doc_unmet(True)})
+
+
+# --- stop 49: R-BG, the question's word pairs kept together in a sentence ----------------------------------------
+_STOP = frozenset(
+    "a an the of for in on at to and or with without by from is are was were be been being do does did should would could "
+    "can may might must will this that these those it its their his her he she they them we you i my our your what which "
+    "who whom when where why how per as than then there about into over under after before during if not no any all some "
+    "patient patients guideline guidelines recommend recommends recommendation according say says".split()
+)
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _content(text: str) -> list[str]:
+    out = []
+    for w in _WORDS.findall(text.lower()):
+        if w in _STOP:
+            continue
+        out.append(w[:-1] if len(w) > 3 and w.endswith("s") else w)
+    return out
+
+
+def _bigrams(words: list[str]) -> set[tuple[str, str]]:
+    return set(zip(words, words[1:], strict=False))
+
+
+def _s_bigram(ask_only: bool) -> Callable[[Any, Aux], list[float]]:
+    from app.query.asks import ask_part
+
+    def f(e: Any, a: Aux) -> list[float]:
+        q = _bigrams(_content(ask_part(e.question) if ask_only else e.question))
+        if not q:
+            return [0.0] * len(a.texts)
+        return [len(q & _bigrams(_content(t))) / len(q) for t in a.texts]
+    return f
+
+
+SENTENCE_CANDIDATES.update({"s_bigram": _s_bigram(False), "s_bigram_ask": _s_bigram(True)})
+
+
+# --- stop 49: R-PN, the patient's own numbers are not asked values ------------------------------------------------
+_PATIENT_NUM = re.compile(
+    r"\b(\d+)\s*(?:-|\s)?(?:years?|yrs?|months?|weeks?|days?)[- ]old\b|\baged?\s+(\d+)\b|\b(\d+)\s*(?:yo|y/o|[MF])\b"
+    r"|\b(?:BP|blood pressures?|pressures?|readings?|averag\w*|diastolic|systolic|A1c|HbA1c|BMI|eGFR|LDL|HDL|cholesterol|"
+    r"glucose|creatinine|scor\w*|saturation|weigh\w*|heart rate|pulse|temperature|level)\s+(?:of\s+|is\s+|was\s+|at\s+|"
+    r"around\s+|about\s+)?(\d+(?:\.\d+)?)(?:\s*/\s*(\d+))?",
+    re.IGNORECASE,
+)
+
+
+def patient_numbers(text: str) -> set[str]:
+    return {g for m in _PATIENT_NUM.finditer(text) for g in m.groups() if g}
+
+
+@functools.lru_cache(maxsize=2)
+def _index(path: str) -> tuple[Any, frozenset[str]]:
+    from pathlib import Path
+
+    from ingest.store import load_version
+
+    idx = load_version(Path(path))
+    return idx, frozenset(c.doc_id for c in idx.chunks)
+
+
+def _ask_num_absent_pt(e: Any, a: Aux, order: np.ndarray) -> float:
+    from app.query.asks import ask_part
+    from app.query.termcache import DOC_TERMS, NUMBER
+
+    ask = ask_part(e.question)
+    nums = set(NUMBER.findall(ask)) - patient_numbers(ask)
+    if not nums:
+        return 0.0
+    if not len(order):
+        return 1.0
+    doc = e.sent_docs[order[0]]
+    idx, docs = _index("var/calibration/medquad-index" if e.source == "medquad" else "var/shared-idx")
+    if doc not in docs:
+        return 1.0
+    d = DOC_TERMS.get(idx, doc)
+    return sum(not d.has_number(n) for n in nums) / len(nums)
+
+
+GATE_CANDIDATES["ask_num_absent_pt"] = _ask_num_absent_pt

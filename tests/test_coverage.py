@@ -76,20 +76,18 @@ def test_ask_prints_the_note(demo_index, tmp_path):
     from pathlib import Path
 
     env = dict(os.environ, GUIDEGROUND_DATABASE__URL=f"sqlite:///{tmp_path / 'cli.db'}", GUIDEGROUND_SAFETY__ENABLED="false")
-    q = "From what age should people at average risk taking rivaroxaban begin colorectal cancer screening?"
-    proc = subprocess.run(
-        [sys.executable, "-m", "app.cli", "ask", q, "--index", str(demo_index[0])],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], env=env, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "No cited guideline uses: rivaroxaban" in proc.stdout, proc.stdout
-    q = "How long should stool tests be continued in average-risk adults for colorectal cancer screening?"
-    proc = subprocess.run(
-        [sys.executable, "-m", "app.cli", "ask", q, "--index", str(demo_index[0])],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], env=env, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "The answer gives no duration, which the question asks for" in proc.stdout, proc.stdout
+    for q, said in (
+        ("From what age should people at average risk taking rivaroxaban begin colorectal cancer screening?",
+         "No cited guideline uses: rivaroxaban"),
+        ("How long should stool tests be continued in average-risk adults for colorectal cancer screening?",
+         "The answer gives no duration, which the question asks for"),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "app.cli", "ask", q, "--index", str(demo_index[0])],
+            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], env=env, timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert said in proc.stdout, proc.stdout
 
 
 def test_unanswered_items_are_the_asked_specific_kinds_no_sentence_gives():
