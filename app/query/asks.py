@@ -9,6 +9,7 @@ patterns, so the gate's inputs stay inspectable.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Container
 
@@ -158,10 +159,16 @@ TERSE_WORDS = 16  # an asking part this short may be a terse ask
 
 
 def asked_kinds(question: str) -> frozenset[str]:
-    """Kinds of item the question asks for (empty: an open question — "what does X say about Y?")."""
+    """Kinds of item the question asks for (empty: an open question — "what does X say about Y?"). Retrieval, the
+    gate, the answer and its notes each ask it of one request's question: cached for the last few questions."""
+    return _asked_kinds(question, TERSE_WORDS)
+
+
+@functools.lru_cache(maxsize=64)
+def _asked_kinds(question: str, terse_words: int) -> frozenset[str]:
     last = _sentences(question, ".!")[-1]  # a vignette's question is its last sentence
     kinds = {k for k, rx in ASK_PATTERNS.items() if rx.search(last)}
-    if len(last.split()) <= TERSE_WORDS:
+    if len(last.split()) <= terse_words:
         kinds |= _terse_kinds(last, kinds)
     if "yes_no" in kinds and len(kinds - {"scope"}) > 1:
         kinds.discard("yes_no")  # "Should … and at what age …?" asks the age (whom it covers is the answer's concern)

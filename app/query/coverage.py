@@ -23,9 +23,9 @@ import functools
 import re
 from collections.abc import Iterable
 
-from app.query.asks import ask_part, asked_kinds, sentence_items
+from app.query.asks import ask_part, asked_kinds
 from app.query.signals import framing_terms
-from app.query.termcache import DOC_TERMS
+from app.query.termcache import DOC_TERMS, ITEMS
 from ingest.store import LoadedIndex
 
 MIN_PIECES = 3  # chosen on the fit split (docs/benchmarks.md, "Stop 36"): ≤ 5 % of its right answers carry a note
@@ -94,8 +94,6 @@ def unanswered_items(question: str, sentences: Iterable[str]) -> list[str]:
     """The specific kinds of item the question asks for that no sentence of the answer holds, in NOTED_KINDS order;
     empty for an answer without sentences (an abstention says why on its own)."""
     texts = list(sentences)
-    if not texts:
-        return []
-    asked = asked_kinds(question)
-    held = frozenset().union(*(sentence_items(t) for t in texts))
-    return [k for k in NOTED_KINDS if k in asked and k not in held]
+    asked = [k for k in NOTED_KINDS if k in asked_kinds(question)] if texts else []
+    # each sentence's items through the request-wide cache (the gate read most of them already), asked kinds only
+    return [k for k in asked if not any(k in ITEMS.get(t) for t in texts)]
