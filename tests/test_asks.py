@@ -277,3 +277,16 @@ def test_terse_reading_is_only_for_a_short_asking_part():
     long_q = ("After three weeks of daily lumbar pain that began lifting boxes at work, with no numbness, weakness, fever, "
               "weight loss or bladder symptoms, and normal reflexes on examination, imaging was ordered by urgent care?")
     assert len(long_q.split()) > 16 and asked_kinds(long_q) == frozenset()
+
+
+def test_the_cached_reading_follows_the_terse_switch(monkeypatch):
+    """asked_kinds is cached (stop 49); turning the terse reading off (TERSE_WORDS = 0, as an experiment does) must still
+    change what a terse ask is read as, not return the cached reading."""
+    import app.query.asks as asks
+
+    q = "56F avg risk, mammogram yearly?"
+    assert asks.asked_kinds(q) == {"interval"}
+    monkeypatch.setattr(asks, "TERSE_WORDS", 0)
+    assert asks.asked_kinds(q) == frozenset()
+    monkeypatch.undo()
+    assert asks.asked_kinds(q) == {"interval"}
