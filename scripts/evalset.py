@@ -412,6 +412,7 @@ def to_case(r: dict) -> dict:
         "expected": "answer" if t == "answerable" else "abstain",
         "gold_doc_ids": docs,
         "gold_evidence": r.get("evidence"),
+        "gold_evidence_b": r.get("evidence_b") if t == "disagreement" else None,
         "reference_answer": r.get("reference_answer"),
         "tags": tags,
         "page": r.get("page"),

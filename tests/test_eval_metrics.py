@@ -316,3 +316,39 @@ def test_item_note_figures_by_hand():
     m = answerability_metrics(results)
     assert abs(m["item_note_answered"] - 1 / 3) < 1e-3, m["item_note_answered"]  # a3 of a1, a2, a3
     assert m["item_note_near_miss"] == 1.0 and m["n_near_miss_answered"] == 1
+
+
+def test_disagreement_quoting_both_positions_by_hand():
+    """disagreement_quotes_both: one reported disagreement quotes the case's evidence in one position and the second
+    guideline's span in another; one side quoted, or both spans in one position, is not enough; a case without the
+    second span is not counted."""
+    from app.eval.answerability import answerability_metrics
+    from app.query.schemas import ConflictOut, ConflictPosition
+
+    ev_a, ev_b = "Screen adults aged 50 to 75 years for colorectal cancer", "Begin screening at age 45 in average-risk adults"
+    other = "Colonoscopy is repeated every 10 years"
+
+    def reported(quote_1: str, quote_2: str) -> QueryResponse:
+        r = resp("answered", cites=[cite(1, "A", quote=quote_1), cite(2, "B", quote=quote_2)])
+        r.conflicts = [ConflictOut(kind="age", positions=[
+            ConflictPosition(doc_id="A", title="A", issuer="X", published="2016", citation=1),
+            ConflictPosition(doc_id="B", title="B", issuer="Y", published="2021", citation=2),
+        ])]
+        return r
+
+    def dis(cid: str, b: str | None = ev_b) -> EvalCase:
+        c = case(cid, gold=["A", "B"], tags=["disagreement"], evidence=ev_a)
+        c.gold_evidence_b = b
+        return c
+
+    results = [
+        CaseResult(dis("both"), reported(ev_a + ".", ev_b + ".")),
+        CaseResult(dis("one-side"), reported(ev_a + ".", other + ".")),
+        CaseResult(dis("same-position"), reported(ev_a + ". " + ev_b + ".", other + ".")),
+        CaseResult(dis("not-reported"), resp("answered")),
+        CaseResult(dis("no-second-span", None), reported(ev_a + ".", ev_b + ".")),
+    ]
+    m = answerability_metrics(results)
+    assert m["n_disagreement_both_spans"] == 4
+    assert m["disagreement_quotes_both"] == 0.25, m["disagreement_quotes_both"]  # "both" of the four with two spans
+    assert abs(m["disagreement_quotes_evidence"] - 4 / 5) < 1e-9  # one side: all but the unreported one

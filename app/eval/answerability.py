@@ -18,6 +18,9 @@
 - unmatched note: share of *answered* cases whose response lists ``unmatched_terms`` (specific words of the question
   no cited guideline uses), among answered answerable cases (a note on a right answer: noise) and among answered
   near misses (a note where the answer speaks to something else: what the note is for);
+- disagreement quoting both positions (stop 49; not in shared/EVALUATION.md): among disagreement cases whose set
+  records both guidelines' spans (``gold_evidence_b``), the share where one reported disagreement cites the case's
+  evidence in one position and the second span in another (the 70 % word rule for each);
 - item note (stop 49): the same two shares for ``unanswered_items`` (an asked age, interval, dose, duration or
   threshold that no answer sentence gives).
 """
@@ -71,6 +74,21 @@ def disagreement_quotes_evidence(gold_evidence: str | None, resp: QueryResponse 
     return any(evidence_in_answer(gold_evidence, quotes.get(p.citation)) for k in resp.conflicts for p in k.positions)
 
 
+def disagreement_quotes_both(gold_evidence: str | None, gold_evidence_b: str | None, resp: QueryResponse | None) -> bool:
+    """Both positions of the question's disagreement are quoted: one reported disagreement cites a sentence holding the
+    case's evidence and, in another position, one holding its second guideline's evidence (the 70 % word rule for each;
+    stop 49: what stop 48 read by hand, repeatable where the set records both spans)."""
+    if resp is None or not gold_evidence or not gold_evidence_b:
+        return False
+    quotes = {c.n: c.quote for c in resp.citations}
+    for k in resp.conflicts:
+        a = [i for i, p in enumerate(k.positions) if evidence_in_answer(gold_evidence, quotes.get(p.citation))]
+        b = [i for i, p in enumerate(k.positions) if evidence_in_answer(gold_evidence_b, quotes.get(p.citation))]
+        if any(i != j for i in a for j in b):
+            return True
+    return False
+
+
 def _share(flags: Sequence[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
@@ -88,6 +106,7 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
         return [r for r in results if tag in r.case.tags]
 
     agreeing = [r for r in answerable if "disagreement" not in r.case.tags]
+    both_spans = [r for r in tagged("disagreement") if r.case.gold_evidence and r.case.gold_evidence_b]
 
     return {
         "n_answerable": len(answerable),
@@ -104,6 +123,10 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
         "disagreement_quotes_evidence": _share([
             disagreement_quotes_evidence(r.case.gold_evidence, r.response) for r in tagged("disagreement")
         ]),
+        "disagreement_quotes_both": _share([
+            disagreement_quotes_both(r.case.gold_evidence, r.case.gold_evidence_b, r.response) for r in both_spans
+        ]),
+        "n_disagreement_both_spans": len(both_spans),
         "false_disagreement": _share([disagreement_reported(r.response) for r in agreeing]),
         "n_agreeing": len(agreeing),
         "evidence_in_closest": _share([

@@ -23,6 +23,9 @@ class EvalCase(BaseModel):
     expected: Expected = Field(..., description="What the service should do: answer, abstain or refuse.")
     gold_doc_ids: list[str] = Field(default_factory=list, description="Documents that answer the question.")
     gold_evidence: str | None = Field(None, description="A verbatim span of a gold document that answers it.")
+    gold_evidence_b: str | None = Field(
+        None, description="A disagreement's other position: a verbatim span of its second gold document (dev sets, stop 49)."
+    )
     reference_answer: str | None = Field(None, description="A human reference answer (shown in reports only).")
     tags: list[str] = Field(default_factory=list, description="Free labels: dataset, category, format, topic.")
     page: int | None = Field(None, ge=1, description="Page of the gold evidence (PDF guidelines).")

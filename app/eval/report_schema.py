@@ -80,6 +80,9 @@ class AnswerabilityOut(_Strict):
     disagreement_between_gold: Rate = None
     # since stop 48
     disagreement_quotes_evidence: Rate = None
+    # since stop 49: both positions quoted, where the set records the second guideline's span too
+    disagreement_quotes_both: Rate = None
+    n_disagreement_both_spans: int = 0
 
 
 class SafetyRates(_Strict):

@@ -35,6 +35,7 @@ def answerability_html(rep: EvalReport) -> str:
         ("disagreement reported", a.disagreement_reported, a.n_disagreement),
         ("… naming both guidelines the question is about", a.disagreement_between_gold, a.n_disagreement),
         ("… quoting the question's evidence as one position", a.disagreement_quotes_evidence, a.n_disagreement),
+        ("… quoting both guidelines' evidence, one position each", a.disagreement_quotes_both, a.n_disagreement_both_spans),
         ("disagreement reported on other answerable questions", a.false_disagreement, a.n_agreeing),
         ("abstained answerable: evidence in the closest sentences", a.evidence_in_closest, None),
         ("answered answerable with an unmatched-terms note", a.unmatched_note_answered, None),
