@@ -4,6 +4,7 @@ data (and from clinician feedback), and their stratified train/val/test split.""
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -154,10 +155,21 @@ def load_examples(
         add(Example(str(r["id"]), r["question"].strip(), False, "pubmedqa", "pubmedqa"))
 
     if clinician_file is not None:
-        hashes[f"evalsets/clinician/{clinician_file.name}"] = file_hash(need(clinician_file))
-        for ex in clinician_examples(clinician_file):
+        clinician = clinician_examples(need(clinician_file))
+        # what the screen reads of the dev set (id, question, kind), not the file's bytes: an eval-only field added to
+        # its cases (a disagreement's second span, stop 49) changes nothing the screen learns from
+        hashes[f"evalsets/clinician/{clinician_file.name}"] = examples_hash(clinician)
+        for ex in clinician:
             add(ex)
     return out, hashes
+
+
+def examples_hash(examples: list[Example]) -> str:
+    """sha256 over what training reads of each example: its id, text and category, one JSON line each."""
+    h = hashlib.sha256()
+    for ex in examples:
+        h.update(json.dumps([ex.id, ex.text, ex.category], ensure_ascii=False).encode() + b"\n")
+    return h.hexdigest()
 
 
 def clinician_examples(path: Path) -> list[Example]:
