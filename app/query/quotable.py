@@ -7,6 +7,7 @@ apart after a recommendation is quoted with it. ``app.query.answer`` applies the
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ingest.injection import is_instruction_like
@@ -17,6 +18,9 @@ _HAS_LETTER = re.compile(r"[A-Za-z]{3}")
 
 # Not prose: a form's blanks and checkbox options, a table cell in parentheses, a figure caption.
 _FORM = re.compile(r"_{3,}|^\s*(?:yes\s+no|no\s+yes|not applicable)\b|^\s*\([^()]*\)\s*$|\((?:figure|table|box) \w+\)\s*$", re.IGNORECASE)
+# A match of _FORM holds "_" or "(", or is its options at the start: a sentence with neither is not searched (these rules
+# run on every sentence of every chunk an answer first reads; tests/test_quotable_fast.py).
+_FORM_START = re.compile(r"\s*(?:yes\s+no|no\s+yes|not applicable)\b", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+|www\.\S+")
 # A row of a grade-definitions table ("D | The USPSTF recommends against the service.", "I Statement | The USPSTF
 # concludes …"): what a grade letter means, not the grade given to anything — quoted beside a question it reads as
@@ -29,11 +33,18 @@ _LABEL_WORDS = 5
 _SAYS_SOMETHING = re.compile(r"\d|recommend", re.IGNORECASE)
 
 
-def _heading_like(text: str) -> bool:
+def _form_like(text: str) -> bool:
+    if "_" not in text and "(" not in text and _FORM_START.match(text) is None:
+        return False
+    return _FORM.search(text) is not None
+
+
+def _heading_like(text: str, all_words: list[str]) -> bool:
     """A title or heading: most of its words capitalised, and no closing punctuation unless it is short
-    ("Respiratory Hygiene/Cough Etiquette", "Summary Chart of U.S. Medical Eligibility Criteria …")."""
-    words = [w for w in _WORDS.findall(text) if len(w) > 3]
-    if text.rstrip()[-1:] in ".!?:;" and len(_WORDS.findall(text)) > 6:
+    ("Respiratory Hygiene/Cough Etiquette", "Summary Chart of U.S. Medical Eligibility Criteria …").
+    ``all_words``: ``_WORDS.findall(text)``."""
+    words = [w for w in all_words if len(w) > 3]
+    if text.rstrip()[-1:] in ".!?:;" and len(all_words) > 6:
         return False  # a short title may end in a full stop ("Treatments for Acute Pain.")
     return bool(words) and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
@@ -102,11 +113,12 @@ def quotable(text: str, screened: bool = False) -> bool:
     which ingest found free of instruction-like text as a whole (``Chunk.citable``), so it is not searched again."""
     if len(text) < MIN_CHARS or not _HAS_LETTER.search(text) or (not screened and is_instruction_like(text)):
         return False
-    if _FORM.search(text) or _GRADE_ROW.match(text) or _heading_like(text):
+    words = _WORDS.findall(text)
+    if _form_like(text) or _GRADE_ROW.match(text) or _heading_like(text, words):
         return False
     if _URL.search(text) and len(_WORDS.findall(_URL.sub(" ", text))) < 15:
         return False  # "For complete guidance, see: https://…"
-    n_words = len(_WORDS.findall(text))
+    n_words = len(words)
     if n_words <= _LABEL_WORDS and text.rstrip()[-1:] not in ".!?:;" and not _SAYS_SOMETHING.search(text):
         return False  # a label: a list entry or a heading in sentence case ("Monitoring of renal function")
     return n_words >= 4
@@ -119,9 +131,14 @@ def squash(text: str) -> str:
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
+@functools.lru_cache(maxsize=1024)
+def _squashed_title(title: str) -> str:
+    return squash(title)  # the same for every sentence of a chunk (of a guideline)
+
+
 def sentence_prior(text: str, title: str) -> float:
     """Small score adjustments: a restated title says nothing; a fragment is a weaker answer."""
-    st, tt = squash(text), squash(title)
+    st, tt = squash(text), _squashed_title(title)
     if st and (st in tt or (len(tt) > 20 and tt in st and len(st) < len(tt) * 1.3)):
         return -1.0
     return 0.0 if text.rstrip()[-1:] in ".!?:)" else -0.05
@@ -159,12 +176,22 @@ _REFERENCE = re.compile(
     r"^(?:[A-Z][A-Za-z'\-]+ [A-Z]{1,3}, ){2,}|\bet al\.|\b(?:19|20)\d\d;\s?\d+|\bPMID:?\s?\d|\bdoi\.org/|\bdoi:\s?10\.|"
     r"^\s*\d+\.\s+[A-Z][A-Za-z'\-]+ [A-Z]{1,3},"
 )
+# A match of _REFERENCE (case-sensitive) starts the text or holds one of these marks: a sentence with neither is not
+# searched (≈ 10 µs a sentence, on every sentence of every chunk an answer first reads; tests/test_quotable_fast.py).
+_REFERENCE_START = re.compile(r"(?:[A-Z][A-Za-z'\-]+ [A-Z]{1,3}, ){2,}|\s*\d+\.\s+[A-Z][A-Za-z'\-]+ [A-Z]{1,3},")
+_REFERENCE_MARKS = ("et al.", ";", "PMID", "doi")
 REFERENCE_LIST_SHARE = 0.3
+
+
+def _reference_like(text: str) -> bool:
+    if _REFERENCE_START.match(text) is None and not any(m in text for m in _REFERENCE_MARKS):
+        return False
+    return _REFERENCE.search(text) is not None
 
 
 def reference_list(texts: list[str]) -> bool:
     """A chunk of a bibliography (a PDF's reference list that parsing did not set apart under its own heading):
     at least two and at least 30 % of its sentences look like parts of reference entries. None of its sentences is quoted, the
     titles of cited works included ("Diagnosis and treatment of low back pain: a joint clinical practice …")."""
-    n = sum(bool(_REFERENCE.search(t)) for t in texts)
+    n = sum(_reference_like(t) for t in texts)
     return n >= 2 and n >= REFERENCE_LIST_SHARE * len(texts)
