@@ -231,7 +231,8 @@ def test_lazy_items_answer_as_the_eager_set(demo_index):
     item_match over the demo index's sentences must agree with ``sentence_items``."""
     from itertools import combinations
 
-    from app.query.asks import ASK_PATTERNS, ITEM_PATTERNS, Items
+    from app.query.asks import ASK_PATTERNS, ITEM_PATTERNS
+    from app.query.items import Items
     from ingest.store import load_version
 
     idx = load_version(demo_index[0])

@@ -183,7 +183,7 @@ def open_question(asked: frozenset[str]) -> bool:
 
 def item_match(asked: frozenset[str], items: Container[str]) -> float:
     """1.0 when the sentence holds an item of an asked kind (or the question asks for no specific kind).
-    ``items``: the sentence's kinds — ``sentence_items``, or the lazy ``Items`` that searches only what is looked up."""
+    ``items``: the sentence's kinds — ``sentence_items``, or the lazy ``items.Items`` that searches only what is looked up."""
     asked = asked - {"scope"}  # whom a recommendation covers: answer.with_scope, not the gate
     if not asked:
         return 1.0
@@ -196,26 +196,6 @@ def item_match(asked: frozenset[str], items: Container[str]) -> float:
 
 
 _NUMERIC_ORDER = ("number", "age", "interval", "dose", "duration", "threshold")  # NUMERIC, cheapest-to-decide first
-
-
-class Items:
-    """``sentence_items(text)`` as a container whose patterns are searched when a kind is looked up, once each.
-
-    The gate asks a sentence about two to four kinds (the asked ones, a recommendation, a grade), not all nine:
-    per cold sentence that is ≈ 25 µs instead of ≈ 70 µs. ``k in Items(t)`` is ``k in sentence_items(t)``."""
-
-    __slots__ = ("text", "_known")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._known: dict[str, bool] = {}
-
-    def __contains__(self, kind: object) -> bool:
-        hit = self._known.get(kind)  # type: ignore[call-overload]
-        if hit is None:
-            rx = ITEM_PATTERNS.get(kind) if isinstance(kind, str) else None
-            hit = self._known[kind] = bool(rx is not None and rx.search(self.text))  # type: ignore[index]
-        return hit
 
 
 # Units and measures a question may ask a value in ("what level in mEq/L", "how many seconds", "what score").

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from app.query.asks import ACTION_MENTION, UNIT_WITH_NUMBER, Items
+from app.query.asks import ACTION_MENTION, UNIT_WITH_NUMBER
+from app.query.items import Items
 from ingest.store import LoadedIndex
 
 NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
@@ -110,7 +111,7 @@ TERMS = _TermCache()
 
 
 class _ItemCache:
-    """The kinds of item a sentence text holds (``asks.Items``: each pattern searched once, when asked); bounded."""
+    """The kinds of item a sentence text holds (``items.Items``: each pattern searched once, when asked); bounded."""
 
     def __init__(self, size: int = 50000) -> None:
         self._d = _Lru(size)
