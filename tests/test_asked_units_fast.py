@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from app.query.asks import ASK_MEASURE, ASK_UNIT, ask_part, asked_units
+from tests.conftest import SHARED  # the configured shared data folder (GUIDEGROUND_DATA__SHARED_DIR)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
 
 CRAFTED = [
     "What dose in mg/kg?", "how many mg", "What level in mEq/L should lithium be kept at?", "in what % of cases?",

@@ -1,14 +1,11 @@
 """``Items`` skips a kind's pattern when the sentence holds none of its marks (app/query/items.py): every lookup must
-be exactly the pattern's own search, on every sentence of the demo index (and of the shared corpus index when one is
-at hand), on the evaluation questions, and on a sentence made for each alternative of each pattern with marks."""
+be exactly the pattern's own search, on every sentence of the demo index and of the shared corpus index (the session's,
+tests/conftest.py), on the evaluation questions, and on a sentence made for each alternative of each pattern with marks."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-
-import pytest
 
 from app.query.asks import ITEM_PATTERNS
 from app.query.items import MARKS, Items, may_hold
@@ -68,9 +65,7 @@ def test_every_sentence_of_the_demo_index_gets_the_same_kinds(demo_index) -> Non
     assert _check([c.text[s.start : s.end] for c in idx.chunks for s in c.sentences]) > 300
 
 
-def test_every_sentence_of_the_shared_index_gets_the_same_kinds() -> None:
-    root = Path(os.environ.get("GUIDEGROUND_TEST_SHARED_INDEX") or REPO / "var" / "shared-idx")
-    if not (root / "CURRENT").is_file():
-        pytest.skip("no shared corpus index at hand (GUIDEGROUND_TEST_SHARED_INDEX or var/shared-idx)")
+def test_every_sentence_of_the_shared_index_gets_the_same_kinds(shared_index) -> None:
+    root = shared_index[0]  # the session's shared corpus index (tests/conftest.py): built if none is cached
     idx = load_version(root)
     assert _check([c.text[s.start : s.end] for c in idx.chunks for s in c.sentences]) > 10000

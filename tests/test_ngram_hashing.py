@@ -15,9 +15,9 @@ from app.safety.ngrams import NgramLR, NgramSpec
 from app.safety.normalize import deobfuscate, sentences
 from app.safety.screen import RequestScreen
 from app.settings import Settings
+from tests.conftest import SHARED  # the configured shared data folder (GUIDEGROUND_DATA__SHARED_DIR)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
 
 # Case folding, whitespace and scripts where a hand-written analyzer could part from scikit-learn's.
 ODD = [

@@ -1,15 +1,12 @@
 """The quotable-sentence rules skip searches that cannot match (a form's marks, a reference entry's marks, the words
 read once, the title squashed once per guideline): their verdicts must be exactly those of the rules as they were
-written before, kept below verbatim, on every sentence of the demo index (and of the shared corpus index when one is
-at hand) and on sentences made to sit at the rules' edges."""
+written before, kept below verbatim, on every sentence of the demo index and of the shared corpus index (the session's,
+tests/conftest.py) and on sentences made to sit at the rules' edges."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
-
-import pytest
 
 from app.query.quotable import quotable, reference_list, sentence_prior, squash
 from ingest.injection import is_instruction_like
@@ -107,10 +104,8 @@ def test_every_sentence_of_the_demo_index_gets_the_same_verdicts(demo_index) -> 
     assert _check(_index_texts(demo_index[0])) > 50
 
 
-def test_every_sentence_of_the_shared_index_gets_the_same_verdicts() -> None:
-    root = Path(os.environ.get("GUIDEGROUND_TEST_SHARED_INDEX") or REPO / "var" / "shared-idx")
-    if not (root / "CURRENT").is_file():
-        pytest.skip("no shared corpus index at hand (GUIDEGROUND_TEST_SHARED_INDEX or var/shared-idx)")
+def test_every_sentence_of_the_shared_index_gets_the_same_verdicts(shared_index) -> None:
+    root = shared_index[0]  # the session's shared corpus index (tests/conftest.py): built if none is cached
     chunks = _index_texts(root)
     assert sum(ref_reference_list(t) for t, _, _ in chunks) > 0  # the corpus has reference lists to find
     assert _check(chunks) > 10000
