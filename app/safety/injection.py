@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from app.safety.literals import Prefiltered, ascii_lower
 from app.safety.screen import ScreenDecision
 from ingest.injection import INJECTION_PATTERNS
 
@@ -160,13 +161,21 @@ WEAK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [(n, re.compile(rx, re.IGNORE
 WEAK_PATTERNS.append(("dan", re.compile(r"\bDAN\b")))
 
 
+# Each pattern with the words it cannot match without (app/safety/literals.py): a long question holds none of most
+# patterns' words, and their searches (≈ 10 µs each, 59 of them) are skipped.
+_INGEST = [(n, Prefiltered.of(rx)) for n, rx in INJECTION_PATTERNS]
+_STRONG = [(n, Prefiltered.of(rx)) for n, rx in QUESTION_PATTERNS]
+_WEAK = [(n, Prefiltered.of(rx)) for n, rx in WEAK_PATTERNS]
+
+
 def injection_hits(question: str) -> list[str]:
     """Names of the patterns that make the question an injection (empty list: not an injection)."""
     addressed = bool(_ADDRESS.search(question))
-    hits = [n for n, rx in INJECTION_PATTERNS if (n not in WEAK_INGEST or addressed) and rx.search(question)]
-    hits += [n for n, rx in QUESTION_PATTERNS if rx.search(question)]
+    low = ascii_lower(question)
+    hits = [n for n, p in _INGEST if (n not in WEAK_INGEST or addressed) and p.search(question, low)]
+    hits += [n for n, p in _STRONG if p.search(question, low)]
     if addressed:
-        hits += [n for n, rx in WEAK_PATTERNS if rx.search(question)]
+        hits += [n for n, p in _WEAK if p.search(question, low)]
     return hits
 
 
