@@ -196,11 +196,9 @@ def _said_with(idx: LoadedIndex, rows: list[int], terms: tuple[str, ...], holds:
     found = -1
     for r in rows:
         ch = idx.chunks[r]
-        for x in ch.sentences:
-            text = ch.text[x.start : x.end]
-            have = idx.bm25.terms(text)
+        for x, have in zip(ch.sentences, TERMS.get(idx, r)[0], strict=True):  # each sentence's terms, read once a chunk
             if all(t in have for t in terms):
-                if holds(text):
+                if holds(ch.text[x.start : x.end]):
                     return 1
                 found = 0
     return found
