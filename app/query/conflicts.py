@@ -13,7 +13,9 @@ both positions attributed (``conflicts`` in the response); see docs/architecture
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.query.schemas import Citation, ConflictOut, ConflictPosition
 from app.query.verify import content_words
@@ -228,8 +230,26 @@ def implied_grade(text: str) -> str | None:
     return f"{strength} {'against' if m.group('against') else 'for'}"
 
 
-def _differs(a: SentenceView, b: SentenceView, wanted: set[str] | None, asks_position: bool, asks_strength: bool = False) -> tuple[str, set[str], set[str]] | None:
-    fa, fb = stated(a.text), stated(b.text)
+class _Reading:
+    """What the pair loop reads of a sentence (its words, people, values, direction, grade), read once a call: the loop
+    meets each sentence once per partner. ``read(fn, text)`` is ``fn(text)``."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[Callable[[str], Any], str], Any] = {}
+
+    def __call__(self, fn: Callable[[str], Any], text: str) -> Any:
+        key = (fn, text)
+        if key not in self._memo:
+            self._memo[key] = fn(text)
+        return self._memo[key]
+
+
+def _differs(
+    a: SentenceView, b: SentenceView, wanted: set[str] | None, asks_position: bool, asks_strength: bool = False,
+    read: Callable[[Callable[[str], Any], str], Any] | None = None,
+) -> tuple[str, set[str], set[str]] | None:
+    read = read or _Reading()
+    fa, fb = read(stated, a.text), read(stated, b.text)
     for kind in sorted(fa.keys() & fb.keys()):
         ka, kb = _comparable(set(fa[kind]), set(fb[kind]))
         if (wanted is None or kind in wanted) and ka and kb and ka.isdisjoint(kb):
@@ -238,12 +258,12 @@ def _differs(a: SentenceView, b: SentenceView, wanted: set[str] | None, asks_pos
             return kind, {fa[kind][k] for k in ka}, {fb[kind][k] for k in kb}
     if not asks_position:
         return None
-    da, db = direction(a.text), direction(b.text)
+    da, db = read(direction, a.text), read(direction, b.text)
     if da and db and da != db:
         return "direction", {da}, {db}
-    ga, gb = grade(a.text), grade(b.text)
+    ga, gb = read(grade, a.text), read(grade, b.text)
     if asks_strength:
-        ga, gb = ga or implied_grade(a.text), gb or implied_grade(b.text)
+        ga, gb = ga or read(implied_grade, a.text), gb or read(implied_grade, b.text)
     if ga and gb and ga != gb:
         return "grade", {ga}, {gb}
     return None
@@ -279,21 +299,22 @@ def find_conflict(
     q_words = (content_words(question) - _GENERIC) if question else set()
     rel = sorted((s for s in sentences if s.sim >= min_sim and not reported_from_elsewhere(s.text)), key=lambda s: -s.sim)
     superseded = superseded or {}
+    read = _Reading()
     for i, a in enumerate(rel):
-        wa = content_words(a.text)
+        wa = read(content_words, a.text)
         for b in rel[i + 1 :]:
             if b.doc_id == a.doc_id or (a.group >= 0 and a.group == b.group):
                 continue
-            wb = content_words(b.text)
+            wb = read(content_words, b.text)
             shared = (wa & wb) - _GENERIC
             if not wa or not wb or not shared:
                 continue
             if len(wa & wb) / len(wa | wb) < min_overlap and not (shared & q_words):
                 continue
-            pa, pb = populations(a.text), populations(b.text)
+            pa, pb = read(populations, a.text), read(populations, b.text)
             if pa and pb and pa.isdisjoint(pb):
                 continue  # about different people
-            d = _differs(a, b, wanted, asks_position, asks_strength)
+            d = _differs(a, b, wanted, asks_position, asks_strength, read)
             if d is None and (superseded.get(a.doc_id) == b.doc_id or superseded.get(b.doc_id) == a.doc_id):
                 d = ("version", set(), set())
             if d is not None:

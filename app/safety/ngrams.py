@@ -13,6 +13,7 @@ weight, stored as plain arrays (the screen loads with ``allow_pickle=False``).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ class HashedCounts:
         """(row, column, count) of every kept bucket a text holds, by row then column (a CSR matrix's order)."""
         per = [self.columns(t) for t in texts]
         rows = np.repeat(np.arange(len(per), dtype=np.int64), [len(p) for p in per])
-        keys, counts = np.unique(rows * n_columns + np.fromiter((c for p in per for c in p), np.int64, len(rows)), return_counts=True)
+        keys, counts = np.unique(rows * n_columns + np.fromiter(itertools.chain.from_iterable(per), np.int64, len(rows)), return_counts=True)
         return keys // n_columns, keys % n_columns, counts
 
 
