@@ -93,6 +93,52 @@ def test_a_grade_label_after_a_recommendation_is_quoted_with_it():
     assert not GRADE_LABEL.match("(see Figure 2)") and not quotable("(A recommendation)")
 
 
+def test_an_answer_quotes_a_two_sentence_graded_statement_whole_and_once():
+    """"The USPSTF recommends screening …. Screening should be implemented …. (B recommendation)": the label closes
+    both sentences. An answer choosing the first quotes the statement through its grade (one contiguous span of the
+    chunk), and does not quote the second again; one choosing only the second quotes it with its label, as before.
+    A second sentence that recommends on its own keeps the label to itself."""
+    from types import SimpleNamespace
+
+    from app.query.generate.extractive import ExtractiveGenerator
+    from app.query.quotable import statement_end
+    from app.settings import Settings
+
+    parts = [
+        "The USPSTF recommends screening for depression in the general adult population, including pregnant and postpartum women.",
+        "Screening should be implemented with adequate systems in place to ensure accurate diagnosis and follow-up.",
+        "(B recommendation)",
+        "Commonly used screening instruments include the Patient Health Questionnaire in various forms.",
+    ]
+    text = " ".join(parts)
+    starts = [text.index(p) for p in parts]
+    sents = [SimpleNamespace(start=a, end=a + len(p)) for a, p in zip(starts, parts, strict=True)]
+    label_end = sents[2].end
+    assert statement_end(text, sents, 0) == label_end
+    assert statement_end(text, sents, 1) is None and statement_end(text, sents, 3) is None
+    own = parts[:1] + ["The USPSTF recommends that clinicians offer it to pregnant women as well.", parts[2]]
+    own_text = " ".join(own)
+    own_sents = [SimpleNamespace(start=own_text.index(p), end=own_text.index(p) + len(p)) for p in own]
+    assert statement_end(own_text, own_sents, 0) is None  # the label is the second recommendation's own
+
+    chunk = SimpleNamespace(text=text, sentences=sents)
+    passage = SimpleNamespace(n=1, chunk=chunk)
+
+    def picked(i, score):
+        return SimpleNamespace(row=7, sent_idx=i, start=sents[i].start, end=sents[i].end, text=parts[i], score=score, cand_rank=0,
+                               about_guideline=False, is_fragment=lambda: False)
+
+    gen = ExtractiveGenerator(Settings().answer)
+
+    def answer(*pool):
+        inp = SimpleNamespace(pool=list(pool), scope=[], question="What grade does the USPSTF give depression screening?",
+                              index=None, by_row=lambda row: passage if row == 7 else None)
+        return [(d.text, d.span) for d in gen.generate(inp)]  # type: ignore[arg-type]
+
+    assert answer(picked(0, 2.0), picked(1, 1.9)) == [(text[:label_end], (1, 0, label_end))]
+    assert answer(picked(1, 2.0)) == [(text[sents[1].start : label_end], (1, sents[1].start, label_end))]
+
+
 def test_a_citable_chunks_sentences_need_no_second_instruction_search(demo_index):
     """QUOTABLE skips the instruction patterns for citable chunks (ingest searched the whole chunk): the same
     sentences are quotable either way, and a planted instruction is what the skipped search would have caught."""

@@ -1,0 +1,26 @@
+"""The grade labels of the shared corpus that close a two-sentence statement (a real index, the real sentence
+splitter): an answer quoting the statement's first sentence quotes it through its grade, as one contiguous span."""
+
+from __future__ import annotations
+
+from app.query.quotable import GRADE_LABEL, statement_end
+from ingest.store import load_version
+
+
+def test_two_sentence_graded_statements_of_the_shared_corpus(shared_index) -> None:
+    idx = load_version(shared_index[0])
+    labels, found = 0, []
+    for ch in idx.chunks:
+        texts = [ch.text[s.start : s.end] for s in ch.sentences]
+        labels += sum(bool(GRADE_LABEL.match(t)) for t in texts)
+        for i in range(len(texts)):
+            end = statement_end(ch.text, ch.sentences, i)
+            if end is not None:
+                assert end == ch.sentences[i + 2].end and GRADE_LABEL.match(texts[i + 2])
+                found.append((ch.doc_id, ch.text[ch.sentences[i].start : end]))
+    assert labels >= 70
+    docs = {d for d, _ in found}
+    # 8 of 78 at stop 52: lung LDCT, adult and adolescent depression, HIV, BRCA, breast-cancer medicines, two I statements
+    assert 6 <= len(found) <= 12 and {"ngc-10192", "ngc-10889", "ngc-9806"} <= docs
+    lung = next(t for d, t in found if d == "ngc-10192")
+    assert lung.startswith("The USPSTF recommends annual screening") and "discontinued" in lung and lung.endswith("(B recommendation)")
