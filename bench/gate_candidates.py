@@ -472,3 +472,35 @@ def _ask_num_absent_pt(e: Any, a: Aux, order: np.ndarray) -> float:
 
 
 GATE_CANDIDATES["ask_num_absent_pt"] = _ask_num_absent_pt
+
+
+# --- stop 52: R-KI, the asked kind conditions how much evidence the gate asks for ------------------------------------
+# One weight per signal serves every kind of question; a question asking a specific value may need a closer best
+# sentence than a yes/no or an open one. Indicator columns give each kind its own intercept, the products its own slope.
+def _col(name: str) -> int:
+    from app.query.signals import SENTENCE_FEATURES
+
+    return SENTENCE_FEATURES.index(name)
+
+
+def _k_vignette(e: Any, a: Aux, order: np.ndarray) -> float:
+    from app.query.asks import ask_part
+
+    return float(len(ask_part(e.question)) < len(e.question.strip()) * 0.8)
+
+
+def _k_spec_x(col: str, n: int) -> Callable[[Any, Aux, np.ndarray], float]:
+    def f(e: Any, a: Aux, order: np.ndarray) -> float:
+        if not _spec(e) or not len(order):
+            return 0.0
+        return float(e.X[order[:n], _col(col)].max())
+    return f
+
+
+GATE_CANDIDATES.update({
+    "k_spec": lambda e, a, order: float(bool(_spec(e))),
+    "k_yesno": lambda e, a, order: float("yes_no" in asked_kinds(e.question)),
+    "k_vignette": _k_vignette,
+    "k_spec_x_sim": _k_spec_x("sim", 1),
+    "k_spec_x_askcov": _k_spec_x("ask_cov", 3),
+})
