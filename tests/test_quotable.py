@@ -87,7 +87,7 @@ def test_a_grade_label_after_a_recommendation_is_quoted_with_it():
     QUOTABLE.clear()
     got = QUOTABLE.get(index, 0)  # type: ignore[arg-type]
     QUOTABLE.clear()
-    assert [(i, start, end) for i, start, end, _t, _p, _f in got] == [(0, 0, label_end), (2, label_end + 2, len(text))]
+    assert [(i, start, end) for i, start, end, _t, _p, _f, _e in got] == [(0, 0, label_end), (2, label_end + 2, len(text))]
     assert got[0][3] == text[:label_end] and got[0][3].endswith("(A recommendation)")
     assert GRADE_LABEL.match("(I statement)") and GRADE_LABEL.match(" (B recommendation).")
     assert not GRADE_LABEL.match("(see Figure 2)") and not quotable("(A recommendation)")
@@ -101,7 +101,7 @@ def test_an_answer_quotes_a_two_sentence_graded_statement_whole_and_once():
     from types import SimpleNamespace
 
     from app.query.generate.extractive import ExtractiveGenerator
-    from app.query.quotable import statement_end
+    from app.query.statements import statement_end
     from app.settings import Settings
 
     parts = [
@@ -126,7 +126,7 @@ def test_an_answer_quotes_a_two_sentence_graded_statement_whole_and_once():
 
     def picked(i, score):
         return SimpleNamespace(row=7, sent_idx=i, start=sents[i].start, end=sents[i].end, text=parts[i], score=score, cand_rank=0,
-                               about_guideline=False, is_fragment=lambda: False)
+                               about_guideline=False, entry_of=None, is_fragment=lambda: False)
 
     gen = ExtractiveGenerator(Settings().answer)
 

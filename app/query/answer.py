@@ -24,6 +24,7 @@ from app.query.quotable import (
 )
 from app.query.retrieve import Candidate
 from app.query.sections import about_guideline, points_elsewhere
+from app.query.statements import dangling_lead, entry_head
 from app.query.termcache import ITEMS
 from ingest.store import LoadedIndex
 
@@ -39,7 +40,8 @@ class Picked:
     sim: float
     score: float | None = None  # log-odds that this sentence holds the answer (the gate's sentence scorer)
     about_guideline: bool = False  # describes the guideline itself (its section, or a pointer to its grade definitions): read by the gate, never quoted
-    fragment: bool | None = None  # answer_fragment(text), computed once per chunk (QUOTABLE); None: not yet
+    fragment: bool | None = None  # answer_fragment(text), or a lead-in whose list is in the next chunk (QUOTABLE); None: not yet
+    entry_of: int | None = None  # an entry of a statement's list: the sentence the statement opens with; chosen, the entry is quoted as the whole statement (app/query/statements.py)
 
     def is_fragment(self) -> bool:
         return answer_fragment(self.text) if self.fragment is None else self.fragment
@@ -51,10 +53,10 @@ class _QuotableCache:
 
     def __init__(self, size: int = 20000) -> None:
         self.size = size
-        self._d: OrderedDict[tuple[str, int], list[tuple[int, int, int, str, float, bool]]] = OrderedDict()
+        self._d: OrderedDict[tuple[str, int], list[tuple[int, int, int, str, float, bool, int | None]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, index: LoadedIndex, row: int) -> list[tuple[int, int, int, str, float, bool]]:
+    def get(self, index: LoadedIndex, row: int) -> list[tuple[int, int, int, str, float, bool, int | None]]:
         key = (f"{index.root}@{index.version}", row)  # one loaded index version (as termcache.cache_key)
         with self._lock:
             hit = self._d.get(key)
@@ -78,7 +80,9 @@ class _QuotableCache:
                     text = chunk.text[s.start : end]
                 prior = sentence_prior(text, chunk.title)
                 if prior > -1.0:
-                    out.append((i, s.start, end, text, prior, answer_fragment(text)))
+                    entry_of = entry_head(chunk.text, chunk_sentences, i)
+                    fragment = answer_fragment(text) or dangling_lead(chunk.text, chunk_sentences, i)
+                    out.append((i, s.start, end, text, prior, fragment, entry_of))
         with self._lock:
             self._d[key] = out
             while len(self._d) > self.size:
@@ -105,9 +109,9 @@ def candidate_sentences(index: LoadedIndex, cands: list[Candidate], qvec: np.nda
             continue
         sims = block @ qvec
         about = about_guideline(index.chunks[c.row].section_path)
-        for i, start, end, text, prior, fragment in sents:
+        for i, start, end, text, prior, fragment, entry_of in sents:
             out.append(Picked(rank, c.row, i, start, end, text, float(sims[i]) + prior, about_guideline=about or points_elsewhere(text),
-                              fragment=fragment))
+                              fragment=fragment, entry_of=entry_of))
     return out
 
 
@@ -187,8 +191,8 @@ def _word_set(text: str) -> set[str]:
 def select_by_score(index: LoadedIndex, pool: list[Picked], k: int, margin: float, floor: float) -> list[Picked]:
     """The best-scored sentence, then up to k-1 more within ``margin`` log-odds of it and above ``floor``,
     skipping near-repeats; in reading order (passage by passage, sentences in document order)."""
-    scored = sorted((p for p in pool if p.score is not None and not p.about_guideline and not answer_label(p.text)
-                     and not p.is_fragment()),
+    scored = sorted((p for p in pool if p.score is not None and not p.about_guideline
+                     and (p.entry_of is not None or (not answer_label(p.text) and not p.is_fragment()))),
                     key=lambda p: -(p.score or 0.0))
     if not scored:
         return []
@@ -201,7 +205,19 @@ def select_by_score(index: LoadedIndex, pool: list[Picked], k: int, margin: floa
             break
         # A near-repeat says the same words again (late-chunked sentence vectors of one passage are too
         # alike to tell two recommendations apart, so this compares words, not vectors).
-        if _repeats(p, chosen):
+        if _repeats(p, chosen) or _same_statement(p, chosen):
             continue
         chosen.append(p)
     return sorted(chosen, key=lambda p: (p.cand_rank, p.start))
+
+
+def _statement_lines(p: Picked) -> tuple[int, int]:
+    return (p.sent_idx, p.sent_idx) if p.entry_of is None else (p.entry_of, p.sent_idx)
+
+
+def _same_statement(p: Picked, chosen: list[Picked]) -> bool:
+    """Part of a statement with a list that a chosen sentence is part of too (its opener, lead-in or another entry):
+    the answer quotes the statement once, so it takes one place among the chosen sentences."""
+    a, b = _statement_lines(p)
+    return any(q.row == p.row and (q.entry_of is not None or p.entry_of is not None)
+               and a <= _statement_lines(q)[1] and _statement_lines(q)[0] <= b for q in chosen)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
-from typing import Any
 
 from ingest.injection import is_instruction_like
 
@@ -171,25 +169,6 @@ def with_trailing_label(text: str, start: int, end: int) -> tuple[int, int]:
             rest += 1
         start = rest if end - rest >= MIN_CHARS else start
     return start, end
-
-
-# A recommending sentence ("The USPSTF recommends …", "… concludes that the current evidence is insufficient …").
-_RECOMMENDS = re.compile(r"\b(?:recommends?|concludes)\b", re.IGNORECASE)
-
-
-def statement_end(text: str, sentences: Sequence[Any], i: int) -> int | None:
-    """Where the graded statement that sentence ``i`` opens ends, when its grade label closes the sentence after it:
-    "The USPSTF recommends screening for depression in the general adult population …. Screening should be implemented
-    with adequate systems in place …. (B recommendation)" (8 of the shared corpus's 78 labels, stop 52). Sentence ``i``
-    recommends, the next one neither recommends on its own nor is a label, the one after is the label. Read only once
-    the answer's sentences are chosen, like ``with_trailing_label``: the gate and the sentence scorer see the sentences
-    as ingest split them (widening what they read moved the fit, docs/benchmarks.md, stop 52)."""
-    if i + 2 >= len(sentences):
-        return None
-    a, b, c = (text[s.start : s.end] for s in sentences[i : i + 3])
-    if GRADE_LABEL.match(c) and not GRADE_LABEL.match(b) and _RECOMMENDS.search(a) and not _RECOMMENDS.search(b):
-        return int(sentences[i + 2].end)
-    return None
 
 
 # A bibliography entry, or a piece of one: an author list, "et al.", "2007;147:478–91", a PMID or DOI.

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.query.answer import mmr_select, select_by_score, with_scope
+from app.query.answer import Picked, mmr_select, select_by_score, with_scope
 from app.query.asks import asked_kinds
 from app.query.context import Draft, GenerationInput
-from app.query.quotable import statement_end, with_trailing_label
+from app.query.quotable import with_trailing_label
+from app.query.statements import statement_end
 
 if TYPE_CHECKING:
     from app.settings import AnswerSettings, Settings
+    from ingest.documents import Chunk
 
 
 class ExtractiveGenerator:
@@ -27,20 +29,33 @@ class ExtractiveGenerator:
                 chosen = with_scope(inp.index, inp.pool + inp.scope, chosen, a.max_sentences)
         else:
             chosen = mmr_select(inp.index, inp.pool, a.max_sentences, a.mmr_lambda, a.min_sentence_similarity, a.relative_sentence_floor)
-        drafts = []
-        quoted: list[tuple[int, int, int]] = []  # (row, start, end) of each quote so far
+        drafts: list[Draft] = []
+        quoted: list[tuple[int, int, int]] = []  # (row, start, end) of each quote so far, as drafts
         for p in chosen:
             passage = inp.by_row(p.row)
             if passage is None:
                 continue
-            chunk = passage.chunk
-            end = statement_end(chunk.text, chunk.sentences, p.sent_idx) or p.end  # a two-sentence graded statement, whole
-            start, end = with_trailing_label(chunk.text, p.start, end)  # the recommendation with its grade
-            if any(r == p.row and a <= start and end <= b for r, a, b in quoted):
-                continue  # already quoted as part of its statement
+            start, end = quote_span(passage.chunk, p)
+            same = [j for j, (r, a, b) in enumerate(quoted) if r == p.row and a < end and start < b]
+            if same:  # part of a statement already quoted: one quote of their union (contiguous, as they overlap)
+                j = same[0]
+                start, end = min(start, quoted[j][1]), max(end, quoted[j][2])
+                quoted[j] = (p.row, start, end)
+                drafts[j] = Draft(text=passage.chunk.text[start:end], passages=[passage.n], span=(passage.n, start, end))
+                continue
             quoted.append((p.row, start, end))
-            drafts.append(Draft(text=chunk.text[start:end], passages=[passage.n], span=(passage.n, start, end)))
+            drafts.append(Draft(text=passage.chunk.text[start:end], passages=[passage.n], span=(passage.n, start, end)))
         return drafts
+
+
+def quote_span(chunk: Chunk, p: Picked) -> tuple[int, int]:
+    """What an answer quotes for a chosen sentence: the sentence, or the statement it opens or is a list entry of,
+    with its grade label (``app.query.statements``)."""
+    head = p.entry_of
+    i = p.sent_idx if head is None else head
+    start = p.start if head is None else int(chunk.sentences[head].start)
+    end = statement_end(chunk.text, chunk.sentences, i) or p.end
+    return with_trailing_label(chunk.text, start, end)
 
 
 def _factory(settings: Settings) -> ExtractiveGenerator:
