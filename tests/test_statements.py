@@ -48,8 +48,16 @@ def test_a_lead_in_without_its_list_or_with_too_long_a_list_is_left_as_it_was() 
     assert list_end(alone.text, alone.sentences, 0) is None and statement_end(alone.text, alone.sentences, 0) is None
     long = _chunk(["Drug classes for consideration include:"] + [f"Drug class number {chr(65 + k)}" for k in range(MAX_ENTRIES + 1)])
     assert list_end(long.text, long.sentences, 0) is None and entry_head(long.text, long.sentences, 3) is None
-    prose = _chunk(["Screening should include:", "History of the present illness.", "Blood pressure measurement"])
+    prose = _chunk(["The first screening visit should include:", "History of the present illness.", "Blood pressure measurement"])
     assert list_end(prose.text, prose.sentences, 0) is None  # a sentence with a full stop ends the list before it starts
+    heading = _chunk(["Definitions:", "Quality of Evidence and Definitions"])
+    assert list_end(heading.text, heading.sentences, 0) is None  # a heading, not a lead-in (fewer than 4 words)
+    table = _chunk(["The grades are defined as follows:", "Grade | Definition | Suggestions for Practice"])
+    assert list_end(table.text, table.sentences, 0) is None  # a table row, not a list entry
+    closed = _chunk(["The panel recommends NIV to support weaning in patients with COPD. ( Strong For )",
+                     "The quality of evidence is graded as follows:", "High quality of evidence", "Low quality of evidence"])
+    assert statement_end(closed.text, closed.sentences, 0) is None  # its own grade closes it: the list is another's
+    assert statement_end(closed.text, closed.sentences, 1) == closed.sentences[3].end
 
 
 def test_the_answer_quotes_the_whole_statement_once_whichever_part_is_chosen() -> None:
