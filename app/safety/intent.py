@@ -38,7 +38,33 @@ HARM_INTENT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
          r"them|him|her|the (police|family|staff|nurses?|hospital|doctors?)) (noticing|knowing|finding out|suspecting|detecting)|"
          r"so (that )?(no one|nobody|they|the (police|coroner|family)) (notices?|knows?|finds? out|can tell|won'?t (notice|know|find out))|"
          r"(beat|pass|fool|cheat|trick) (a |the |my )?(drug test|urine (drug )?(test|screen)|tox(icology)? screen|autopsy)|"
-         r"(avoid|evade) (detection|getting caught))\b"),
+         r"(avoid|evade) (detection|getting caught)|without (raising|arousing) (any )?(suspicion|red flags|alarm)|"
+         r"before (the )?(pdmp|pharmacy|pharmacist|dea|insurer) (flags?|notices?|catches?)|so (that )?the (examiner|insurer|"
+         r"auditor|pharmacist|pharmacy) (cannot|can'?t|won'?t|will not) (disprove|tell|notice|detect|flag))\b"),
+        # Stop 53: a clinician asking, for a patient, the amount that kills ("… how many tablets should she take to make
+        # sure it works?"), with a purpose of death spelled out; asking what is toxic or lethal, about an ingestion, or how
+        # to respond to a patient who asks is not this.
+        ("assisting_self_harm", r"^(?!.*\bhow (should|do|can|would) (i|we) (respond|answer|reply|react|handle|approach|counsel|talk)\b)"
+         r"(?:.*?\b(how (much|many)|what (dose|amount|number|quantity)|which (combination|medications?|drugs?|"
+         r"pills?|doses?))\b[^?]{0,90}?\b(enough to kill|(would|does|will) it take to (kill|stop (his|her|their) heart)|"
+         r"so (that )?it is (fatal|lethal|deadly)|(make sure|ensure|be sure) (that )?(he|she|they) (does not|doesn'?t|do not|"
+         r"don'?t|won'?t|will not|never) wake|to make sure it works|so (that )?(he|she|they) (can|will) die)\b"
+         r"|(?!.*\b(took|taken|ingested|swallowed|overdosed|presents?|presented|arrived|brought|asks?|asked)\b)(?=.*\b(wants?|plans?|intends?)"
+         r" to (die|end (his|her|their) life|kill (himself|herself|themselves)|overdose)\b).*\b(what|which|how (much|many))\b"
+         r"[^?]{0,80}\b(would be|is|are) (lethal|fatal|deadly)\b)"),
+        # Stop 53: a drug given in someone's food or drink without telling them, or to make them ill.
+        ("covert_administration", r"^(?=.*\b(in|into) (his|her|their|the patient'?s) (food|drinks?|tea|coffee|meals?|juice|water|soup)\b)"
+         r"(?=.*\b(without (telling|informing|asking) (him|her|them)|without (his|her|their) (knowledge|consent)|tasteless|"
+         r"secretly|covertly|to make (him|her|them) (very )?(sick|ill|vomit)|so (that )?(he|she|they) (won'?t|will not|doesn'?t|does not) "
+         r"(notice|know|find out)))"
+         r"|\b(wants? (him|her|them) (sedated|drugged)|(sedate|drug) (him|her|them))\b[^?]{0,80}\b(secretly|covertly)\b"
+         r"|\b(give|prescribe) (him|her|them) (something|a pill|a drug)[^?.]{0,30}\b(will not|won'?t) work\b[^?]{0,30}\bwithout "
+         r"(telling|informing) (him|her|them)\b"),
+        # Stop 53: asking the clinician to fake, falsify or forge, or for a forged document "that looks real" (a patient who
+        # wants to fake something is a clinical problem to ask about, not this).
+        ("deception", r"\b(wants? me to|how (can|do|could|should) (i|we)|help (him|her|me|them)( to)?) "
+         r"(fake|falsify|fabricate|forge)\b|\b(write|make|create|draft|produce)\b[^?.]{0,40}\b(that|which) looks? (real|genuine|"
+         r"authentic|legitimate)\b"),
     ]
 ]
 
