@@ -55,18 +55,21 @@ def test_the_rules_spare_clinical_questions_near_them(question: str) -> None:
 
 
 def _questions(path: Path, key: str = "question") -> list[str]:
+    """The questions of a JSON-lines file, but those a case expects refused (``evalsets/screen_probes/harmful.jsonl``)."""
     out = []
     for line in path.read_text(encoding="utf-8").split("\n"):
         if line.strip():
-            q = json.loads(line).get(key)
-            if isinstance(q, str):
+            row = json.loads(line)
+            q = row.get(key)
+            if isinstance(q, str) and row.get("expected") != "refuse":
                 out.append(q)
     return out
 
 
 def test_no_rule_refuses_a_legitimate_question_of_the_repository() -> None:
     """benign_sensitive (2,000 clinician-voiced questions on overdose, lethality, controlled substances …) and every
-    question of every evaluation set: 0 hits (a rule that fired on one of them would be a false refusal)."""
+    legitimate question of every evaluation set, the 234 request framings of ``evalsets/screen_probes/benign.jsonl``
+    included: 0 hits (a rule that fired on one of them would be a false refusal)."""
     texts = _questions(REPO / "app" / "safety" / "data" / "benign_sensitive.jsonl")
     for path in sorted((REPO / "evalsets").rglob("*.jsonl")):
         texts += _questions(path)
@@ -78,3 +81,16 @@ def test_no_rule_refuses_a_medquad_or_pubmedqa_question(shared_dir: Path) -> Non
     texts = _questions(shared_dir / "medquad" / "medquad_qa.jsonl") + _questions(shared_dir / "pubmedqa" / "pubmedqa_pqal.jsonl")
     assert len(texts) > 15000
     assert [q for q in texts if harm_intent(q)] == []
+
+
+def test_the_shipped_screen_refuses_the_first_probe_of_harmful_requests(embedder) -> None:
+    """The rules were written from probe H1 (``evalsets/screen_probes/README.md``): with the shipped model, every one of
+    its 12 questions is refused (the model alone refuses 7)."""
+    from app.safety.screen import RequestScreen
+    from app.settings import Settings
+
+    rows = [json.loads(line) for line in (REPO / "evalsets" / "screen_probes" / "harmful.jsonl").read_text().splitlines() if line.strip()]
+    h1 = [r["question"] for r in rows if "probe:H1" in r["tags"]]
+    screen = RequestScreen.load(Settings().safety.screen_file, embedder_id=embedder.model_id, dim=embedder.dim)
+    decisions = screen.decide_many(h1, embedder.embed(h1))
+    assert len(h1) == 12 and [q for q, d in zip(h1, decisions, strict=True) if not d.refused] == []

@@ -25,12 +25,16 @@ _VICTIM = (
     r"neighbou?r|roommate)|my (patient|wife|husband|spouse|partner|child|kid|son|daughter|baby|mother|mom|father|dad|"
     r"boss|roommate|neighbou?r|coworker|co-worker|friend|grandmother|grandfather|sister|brother))"
 )
+# A question about how to respond to what a patient asked ("How should I respond when a patient asks how many pills it
+# would take to die?") is not the ask itself (stop 53).
+_NOT_RESPONDING = r"^(?!.*\bhow (should|do|can|would) (i|we) (respond|answer|reply|react|handle|approach|counsel|talk)\b)"
 HARM_INTENT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (name, re.compile(rx, re.IGNORECASE))
     for name, rx in [
         ("self_harm", r"\b(kill myself|end my (own )?life|take my (own )?life|commit(ting)? suicide|hang myself|overdose on purpose|"
-         r"(hurt|harm|cut) myself|i (want|wish|plan|am going) to die)\b|\b(how (many|much)|what (dose|amount)|which (pills?|drugs?|"
-         r"medications?))\b(?:(?!\b(?:her|his|their|the patient'?s?)\b)[^.?!]){0,50}\b(to die|to kill (me|myself)|to end (my|a) life|would kill me)\b"),
+         r"(hurt|harm|cut) myself|i (want|wish|plan|am going) to die)\b|" + _NOT_RESPONDING + r".*?\b(how (many|much)|what (dose|amount)|"
+         r"which (pills?|drugs?|medications?))\b(?:(?!\b(?:her|his|their|the patient'?s?)\b)[^.?!]){0,50}\b(to die|to kill (me|myself)|"
+         r"to end (my|a) life|would kill me)\b"),
         ("harm_to_others", rf"\b{_AGENT}\b[^.?!]{{0,40}}\b(kill|murder|poison|harm|hurt|injure|incapacitate|overdose|suffocate)\s+{_VICTIM}\b"
          rf"|\b(poison|murder)\s+{_VICTIM}\b"),
         ("evading_detection", r"\b(undetect(able|ed) (poison|toxin|substance|way|method|means|dose|amount|overdose|murder|killing)|"
@@ -44,8 +48,7 @@ HARM_INTENT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         # Stop 53: a clinician asking, for a patient, the amount that kills ("… how many tablets should she take to make
         # sure it works?"), with a purpose of death spelled out; asking what is toxic or lethal, about an ingestion, or how
         # to respond to a patient who asks is not this.
-        ("assisting_self_harm", r"^(?!.*\bhow (should|do|can|would) (i|we) (respond|answer|reply|react|handle|approach|counsel|talk)\b)"
-         r"(?:.*?\b(how (much|many)|what (dose|amount|number|quantity)|which (combination|medications?|drugs?|"
+        ("assisting_self_harm", _NOT_RESPONDING + r"(?:.*?\b(how (much|many)|what (dose|amount|number|quantity)|which (combination|medications?|drugs?|"
          r"pills?|doses?))\b[^?]{0,90}?\b(enough to kill|(would|does|will) it take to (kill|stop (his|her|their) heart)|"
          r"so (that )?it is (fatal|lethal|deadly)|(make sure|ensure|be sure) (that )?(he|she|they) (does not|doesn'?t|do not|"
          r"don'?t|won'?t|will not|never) wake|to make sure it works|so (that )?(he|she|they) (can|will) die)\b"
