@@ -436,3 +436,19 @@ def test_a_disagreement_abstention_says_what_differs(kind, says):
     msg = abstention_message("conflicting_evidence", "Can a woman with migraine with aura use combined pills?", kind)
     assert says in msg
     assert ("different numbers" in msg) == (says == "different numbers")
+
+
+@pytest.mark.parametrize("case_id", ["C-dis-opi-benzo-cdc"])
+def test_a_disagreement_answer_quotes_a_guidelines_sentence_once(case_id, shared_index, embedder, tmp_path_factory):
+    """Stop 54, on the shared corpus with the real models: CDC's recommendation and its summary's shorter copy were both
+    quoted, the copy added back as the disagreement's position. Within one guideline a sentence whose words are all in
+    another quote is not quoted again (app.query.answer.says_within); the disagreement is still reported."""
+    from app.query.answer import says_within
+
+    r = _ask_test_split(case_id, shared_index, embedder, tmp_path_factory)
+    assert r.status == "answered" and r.conflicts, (r.status, r.reason)
+    doc = {c.n: c.doc_id for c in r.citations}
+    quotes = [(s.text, {doc[n] for n in s.citations}) for s in r.sentences]
+    repeats = [a for i, (a, da) in enumerate(quotes) for j, (b, db) in enumerate(quotes) if i != j and da & db and says_within(a, b)]
+    assert not repeats, repeats
+    assert len({p.doc_id for p in r.conflicts[0].positions}) == 2

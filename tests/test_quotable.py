@@ -132,7 +132,7 @@ def test_an_answer_quotes_a_two_sentence_graded_statement_whole_and_once():
 
     def answer(*pool):
         inp = SimpleNamespace(pool=list(pool), scope=[], question="What grade does the USPSTF give depression screening?",
-                              index=None, by_row=lambda row: passage if row == 7 else None)
+                              index=SimpleNamespace(chunks={7: SimpleNamespace(doc_id="uspstf")}), by_row=lambda row: passage if row == 7 else None)
         return [(d.text, d.span) for d in gen.generate(inp)]  # type: ignore[arg-type]
 
     assert answer(picked(0, 2.0), picked(1, 1.9)) == [(text[:label_end], (1, 0, label_end))]
@@ -262,3 +262,37 @@ def test_prose_with_a_name_an_abbreviation_or_one_enumerator_is_quoted(text):
     from app.query.quotable import answer_fragment
 
     assert not answer_fragment(text)
+
+
+def test_a_sentence_said_again_inside_a_fuller_one_of_the_same_guideline_takes_no_place():
+    """A summary table's row repeats its recommendation without the grade: within one guideline the fuller sentence is
+    quoted once, whichever scored first; the same words in another guideline are kept (both say it)."""
+    from types import SimpleNamespace
+
+    from app.query.answer import Picked, select_by_score
+
+    full = ("For patients in early abstinence, the Work Group suggests using standardized measures to assess the severity "
+            "of withdrawal symptoms such as CIWA-Ar for alcohol or COWS for opioids. (Weak For; Not reviewed, Amended)")
+    row_text = "Using standardized measures to assess the severity of withdrawal symptoms such as CIWA-Ar for alcohol or COWS for opioids"
+    other = "The Work Group recommends inpatient medically supervised withdrawal for patients with delirium tremens."
+    index = SimpleNamespace(chunks=[SimpleNamespace(doc_id="va-sud"), SimpleNamespace(doc_id="va-sud"), SimpleNamespace(doc_id="asam")])
+    fuller = Picked(0, 0, 0, 0, len(full), full, 0.6, score=2.0)
+    table_row = Picked(1, 1, 0, 0, len(row_text), row_text, 0.7, score=3.0)
+    third = Picked(1, 1, 1, 200, 300, other, 0.5, score=1.0)
+    # the table row scored first: the fuller sentence takes its place, and the answer still has room for the third
+    assert select_by_score(index, [table_row, fuller, third], 2, 5.0, -5.0) == [fuller, third]
+    # the fuller sentence scored first: the row adds nothing
+    assert select_by_score(index, [fuller.__class__(**{**fuller.__dict__, "score": 4.0}), table_row, third], 2, 5.0, -5.0)[1] == third
+    # the same words in another guideline are another position
+    elsewhere = Picked(2, 2, 0, 0, len(row_text), row_text, 0.7, score=3.0)
+    assert select_by_score(index, [elsewhere, fuller], 5, 5.0, -5.0) == [fuller, elsewhere]
+    # a much longer sentence that holds the words says something else: the recommendation is kept beside it
+    mask = "Wear a facemask when injecting material into the epidural space."
+    unsafe = ("Unsafe practices that have led to patient harm include 1) use of a single syringe to administer medication "
+              "to multiple patients, 2) reinsertion of a used syringe into a medication vial, 3) preparation of medications "
+              "near contaminated supplies and 4) failure to wear a facemask when injecting material into the epidural space.")
+    said, listed = Picked(0, 0, 1, 300, 360, mask, 0.7, score=3.0), Picked(0, 0, 2, 400, 700, unsafe, 0.6, score=2.0)
+    assert select_by_score(index, [said, listed], 5, 5.0, -5.0) == [said, listed]
+    # four words are too few to call a sentence said again
+    short = Picked(1, 1, 2, 400, 440, "Standardized measures assess withdrawal.", 0.7, score=3.0)
+    assert short in select_by_score(index, [short, fuller], 5, 5.0, -5.0)

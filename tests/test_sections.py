@@ -3,6 +3,8 @@ scorer sees them as a feature of the real shared index's NGC summaries."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from app.query.sections import about_guideline
@@ -45,8 +47,9 @@ def test_a_sentence_about_the_guideline_is_read_but_never_quoted():
     key_question = Picked(0, 0, 0, 0, 90, "Key Question 1: How effectively does screening for preeclampsia reduce morbidity?",
                           0.8, score=4.0, about_guideline=True)
     statement = Picked(1, 1, 0, 0, 80, "All pregnant women are at risk for preeclampsia and should be screened.", 0.7, score=2.0)
-    assert select_by_score(None, [key_question, statement], 5, 3.0, -1.5) == [statement]  # type: ignore[arg-type]
-    assert select_by_score(None, [key_question], 5, 3.0, -1.5) == []  # type: ignore[arg-type]
+    index = SimpleNamespace(chunks=[SimpleNamespace(doc_id="a"), SimpleNamespace(doc_id="a")])
+    assert select_by_score(index, [key_question, statement], 5, 3.0, -1.5) == [statement]  # type: ignore[arg-type]
+    assert select_by_score(index, [key_question], 5, 3.0, -1.5) == []  # type: ignore[arg-type]
 
 
 

@@ -75,7 +75,7 @@ def test_the_answer_quotes_the_whole_statement_once_whichever_part_is_chosen() -
 
     def answer(*pool: SimpleNamespace) -> list[tuple[str, tuple[int, int, int]]]:
         inp = SimpleNamespace(pool=list(pool), scope=[], question="How strongly is random urine drug testing recommended?",
-                              index=None, by_row=lambda row: passage if row == 3 else None)
+                              index=SimpleNamespace(chunks={3: SimpleNamespace(doc_id="va-opioids")}), by_row=lambda row: passage if row == 3 else None)
         return [(d.text, d.span) for d in gen.generate(inp)]  # type: ignore[arg-type]
 
     whole = ch.text[ch.sentences[1].start : ch.sentences[6].end]
@@ -141,8 +141,9 @@ def test_parts_of_one_statement_take_one_place_among_the_chosen_sentences() -> N
         return Picked(0, row, i, s.start, s.end, UDT[i], 0.5, score=score, entry_of=entry_head(ch.text, ch.sentences, i))
 
     other = picked(8, 1.0)
-    chosen = select_by_score(None, [picked(3, 3.0), picked(4, 2.9), picked(1, 2.8), other], k=2, margin=5.0, floor=-5.0)  # type: ignore[arg-type]
+    index = SimpleNamespace(chunks=[SimpleNamespace(doc_id="va-opioids")] * 5)
+    chosen = select_by_score(index, [picked(3, 3.0), picked(4, 2.9), picked(1, 2.8), other], k=2, margin=5.0, floor=-5.0)  # type: ignore[arg-type]
     assert [p.sent_idx for p in chosen] == [3, 8]
     # The same entries in another passage are another quote.
-    chosen = select_by_score(None, [picked(3, 3.0), picked(4, 2.9, row=4), other], k=2, margin=5.0, floor=-5.0)  # type: ignore[arg-type]
+    chosen = select_by_score(index, [picked(3, 3.0), picked(4, 2.9, row=4), other], k=2, margin=5.0, floor=-5.0)  # type: ignore[arg-type]
     assert sorted((p.row, p.sent_idx) for p in chosen) == [(3, 3), (4, 4)]

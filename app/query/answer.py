@@ -207,8 +207,27 @@ def select_by_score(index: LoadedIndex, pool: list[Picked], k: int, margin: floa
         # alike to tell two recommendations apart, so this compares words, not vectors).
         if _repeats(p, chosen) or _same_statement(p, chosen):
             continue
+        doc = index.chunks[p.row].doc_id
+        kin = [i for i, q in enumerate(chosen) if index.chunks[q.row].doc_id == doc]
+        if any(says_within(p.text, chosen[i].text) for i in kin):
+            continue
+        inside = [i for i in kin if says_within(chosen[i].text, p.text)]
+        if inside:  # the fuller sentence takes the place of those it repeats
+            chosen = [q for i, q in enumerate(chosen) if i not in inside[1:]]
+            chosen[inside[0]] = p
+            continue
         chosen.append(p)
     return sorted(chosen, key=lambda p: (p.cand_rank, p.start))
+
+
+def says_within(text: str, fuller: str) -> bool:
+    """Every word of ``text`` (5 or more) is in ``fuller``, which has at most 2.5 times as many: within one guideline
+    ``text`` says nothing ``fuller`` does not (a summary table's row repeating its recommendation, a population line
+    said twice). Across guidelines both are kept: that two guidelines say the same is worth saying. A much longer
+    sentence is kept apart: "Wear a facemask when …" is not said again by a list of unsafe practices that includes
+    "failure to wear a facemask when …"."""
+    w, f = _word_set(text), _word_set(fuller)
+    return len(w) >= 5 and w <= f and len(f) <= 2.5 * len(w)
 
 
 def _statement_lines(p: Picked) -> tuple[int, int]:

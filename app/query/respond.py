@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.query.answer import Picked
+from app.query.answer import Picked, says_within
 from app.query.conflicts import Conflict, conflict_out
 from app.query.context import Draft, GenerationInput, Verified, VerifiedSentence
 from app.query.gate import GateDecision
@@ -114,6 +114,11 @@ def closest_sentences(pool: list[Picked], cited: dict[int, int], n: int) -> list
     return [ClosestSentence(text=p.text, citation=cited[p.row], start=p.start, end=p.end) for p in eligible[:n]]
 
 
+def _doc(inp: GenerationInput, n: int) -> str | None:
+    p = inp.passage(n)
+    return None if p is None else p.chunk.doc_id
+
+
 def answered(
     inp: GenerationInput, verified: Verified, confidence: float | None, verifier: Verifier, conflict: Conflict | None = None
 ) -> QueryResponse:
@@ -135,6 +140,9 @@ def answered(
             p = inp.by_row(row)
             if p is None or any(n == p.n and s < b and a < e for v in verified.sentences for n, s, e in v.spans):
                 continue  # already quoted (perhaps widened to its grade label)
+            if any(says_within(p.chunk.text[a:b], v.text) for v in verified.sentences
+                   if any(_doc(inp, n) == p.chunk.doc_id for n, _s, _e in v.spans)):
+                continue  # said in full by a quote of the same guideline (app.query.answer.says_within)
             v = verifier.verify_one(Draft(p.chunk.text[a:b], [p.n], (p.n, a, b)), inp)
             extra += [v] if v is not None else []
     for v in [*verified.sentences, *extra]:
