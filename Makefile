@@ -10,7 +10,7 @@ INDEX ?= indexes/default
 SCREEN := app/safety/artefacts/screen.npz
 SHARED_DATA ?= ../shared/data
 
-.PHONY: setup run serve index screen calibrate test test-fast lint bench clean
+.PHONY: setup run serve index screen screen-pairs calibrate test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 2; }
@@ -29,6 +29,11 @@ screen: setup
 	@if [ -d "$(SHARED_DATA)" ]; then \
 	  $(BIN)/guideground safety train --shared-dir $(SHARED_DATA) --out $(SCREEN) --cases-out var/safety/test_cases.jsonl; \
 	else echo "no $(SHARED_DATA): keeping the shipped screen $(SCREEN) (SHARED_DATA=<dir> to retrain)"; fi
+
+# The screen's paired-request member (opt-in when serving: GUIDEGROUND_SAFETY__PAIRS_MEMBER=true), fitted on the pairs
+# in evalsets/screen_probes/pairs and the dev set's fit splits: no shared data needed.
+screen-pairs: setup
+	$(BIN)/guideground safety train-pairs
 
 index: setup
 	$(BIN)/guideground ingest guidelines/ --index $(INDEX)

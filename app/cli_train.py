@@ -43,6 +43,35 @@ def safety_train(
     guard(run, as_json)
 
 
+@safety_app.command("train-pairs")
+def safety_train_pairs(
+    out_path: Annotated[Path | None, typer.Option("--out", help="Artefact path (default: settings safety.pairs_member_file).")] = None,
+    max_frr: Annotated[float, typer.Option("--max-frr", min=0.0, max=1.0, help="Held-out legitimate pairs refused at most (threshold rule).")] = 0.02,
+    max_anchor_frr: Annotated[float, typer.Option("--max-anchor-frr", min=0.0, max=1.0, help="Held-out legitimate dev-set questions refused at most.")] = 0.0025,
+    limit: Annotated[int | None, typer.Option("--limit", min=2, help="Use only the first N pairs of each writer (a quick check).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
+    as_json: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Train the paired-request member (evalsets/screen_probes/pairs; opt-in when serving: GUIDEGROUND_SAFETY__PAIRS_MEMBER=true)."""
+    from app.safety.pairs import train_pairs_member
+    from ingest.embed import get_embedder
+
+    def run() -> None:
+        s = settings()
+        out = out_path or s.safety.pairs_member_file
+        with progress(not quiet and not as_json) as cb:
+            report = train_pairs_member(out, get_embedder(s.ingest.embedding), max_frr=max_frr, max_anchor_frr=max_anchor_frr,
+                                        seed=seed, limit=limit, progress=cb)
+        if as_json:
+            print_json(report)
+        elif not quiet:
+            err.print(f"member written to {out} (threshold {report['threshold']:.4f})")
+            err.print(json.dumps(report["leave_one_writer_out"], indent=2))
+
+    guard(run, as_json)
+
+
 def calibrate(
     out_path: Annotated[Path | None, typer.Option("--out", help="Calibration file (default: settings abstain.calibration_file).")] = None,
     work_dir: Annotated[Path, typer.Option("--work-dir", help="Where the calibration corpora and indexes are built.")] = Path("var/calibration"),

@@ -110,6 +110,15 @@ class SafetySettings(_Section):
         description="Trained harmful-request screen, shipped with the package with its training report (`make screen` retrains it).",
     )
     injection_screen: bool = Field(True, description="Refuse questions that try to re-instruct the service.")
+    pairs_member: bool = Field(
+        False,
+        description="Also refuse what the paired-request member scores at or above its threshold (harmful requests relayed in a "
+        "clinician's voice). Off by default: it refuses more harmful requests but also a few legitimate ones (docs/safety.md).",
+    )
+    pairs_member_file: Path = Field(
+        PACKAGE_DIR / "safety" / "artefacts" / "pairs_member.npz",
+        description="The paired-request member, shipped with its training report (`guideground safety train-pairs` retrains it).",
+    )
 
 
 class LimitsSettings(_Section):

@@ -84,11 +84,16 @@ class QueryService:
         embedder = embedder or get_embedder(settings.ingest.embedding)
         holder = IndexHolder(index_dir or settings.index.dir, settings.server.reload_check_seconds, (embedder.model_id, embedder.dim))
         model = AbstainModel.load(settings.abstain.calibration_file) if settings.abstain.enabled else None
-        screen = None
+        screen: Any = None
         if settings.safety.enabled:
             from app.safety.screen import RequestScreen
 
             screen = RequestScreen.load(settings.safety.screen_file, embedder_id=embedder.model_id, dim=embedder.dim)
+            if settings.safety.pairs_member:
+                from app.safety.member import ScreenWithMember
+
+                member = RequestScreen.load(settings.safety.pairs_member_file, embedder_id=embedder.model_id, dim=embedder.dim)
+                screen = ScreenWithMember(screen, member)
         return cls(settings, embedder, holder, model, screen)
 
     # ------------------------------------------------------------------ main path
