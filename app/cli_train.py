@@ -7,14 +7,33 @@ Registered on the root app in app/cli.py (``app.command()(cli_train.calibrate)``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from app.cli_common import JsonOpt, err, guard, print_json, progress, settings
+from app.settings import Settings
 
 safety_app = typer.Typer(help="Train and check the harmful-request screen.", no_args_is_help=True)
+
+
+def _train(as_json: bool, quiet: bool, work: Callable[[Settings, Any], dict[str, Any]], said: Callable[[Settings, dict[str, Any]], list[str]]) -> None:
+    """Run a training job (``work(settings, progress callback)``) with progress bars (none with --json or --quiet), then
+    print its report (--json) or ``said(settings, report)``; a bad setting or failure is a clear error (``guard``)."""
+
+    def run() -> None:
+        s = settings()
+        with progress(not quiet and not as_json) as cb:
+            report = work(s, cb)
+        if as_json:
+            print_json(report)
+        elif not quiet:
+            for line in said(s, report):
+                err.print(line)
+
+    guard(run, as_json)
 
 
 @safety_app.command("train")
@@ -29,18 +48,10 @@ def safety_train(
     """Train the request screen on MedSafetyBench (harmful) vs MedQuAD + benign-sensitive questions."""
     from app.safety.screen import train_screen
 
-    def run() -> None:
-        s = settings()
-        with progress(not quiet and not as_json) as cb:
-            report = train_screen(shared_dir or s.data.shared_dir, out_path or s.safety.screen_file, cases_out, seed=seed, progress=cb,
-                                  feedback_file=s.curation.feedback_dir / "screen.jsonl")  # confirmed clinician feedback
-        if as_json:
-            print_json(report)
-        elif not quiet:
-            err.print(f"screen written to {out_path or s.safety.screen_file}")
-            err.print(json.dumps(report.get("test", report), indent=2, default=str)[:3000])
-
-    guard(run, as_json)
+    _train(as_json, quiet,
+           lambda s, cb: train_screen(shared_dir or s.data.shared_dir, out_path or s.safety.screen_file, cases_out, seed=seed, progress=cb,
+                                      feedback_file=s.curation.feedback_dir / "screen.jsonl"),  # confirmed clinician feedback
+           lambda s, r: [f"screen written to {out_path or s.safety.screen_file}", json.dumps(r.get("test", r), indent=2, default=str)[:3000]])
 
 
 @safety_app.command("train-pairs")
@@ -57,19 +68,11 @@ def safety_train_pairs(
     from app.safety.pairs import train_pairs_member
     from ingest.embed import get_embedder
 
-    def run() -> None:
-        s = settings()
-        out = out_path or s.safety.pairs_member_file
-        with progress(not quiet and not as_json) as cb:
-            report = train_pairs_member(out, get_embedder(s.ingest.embedding), max_frr=max_frr, max_anchor_frr=max_anchor_frr,
-                                        seed=seed, limit=limit, progress=cb)
-        if as_json:
-            print_json(report)
-        elif not quiet:
-            err.print(f"member written to {out} (threshold {report['threshold']:.4f})")
-            err.print(json.dumps(report["leave_one_writer_out"], indent=2))
-
-    guard(run, as_json)
+    _train(as_json, quiet,
+           lambda s, cb: train_pairs_member(out_path or s.safety.pairs_member_file, get_embedder(s.ingest.embedding), max_frr=max_frr,
+                                            max_anchor_frr=max_anchor_frr, seed=seed, limit=limit, progress=cb),
+           lambda s, r: [f"member written to {out_path or s.safety.pairs_member_file} (threshold {r['threshold']:.4f})",
+                         json.dumps(r["leave_one_writer_out"], indent=2)])
 
 
 def calibrate(
@@ -88,20 +91,10 @@ def calibrate(
     """Fit the sentence scorer and the abstention gate (clinician fit split + MedQuAD) and store them with their report."""
     from app.calibration.run import calibrate as run_calibration
 
-    def run() -> None:
-        s = settings()
-        target = out_path or s.abstain.calibration_file
-        with progress(not quiet and not as_json) as cb:
-            fb = feedback or Path(s.curation.feedback_dir) / "abstain.jsonl"
-            report = run_calibration(
-                s, work_dir, target, guideline_index, clinician, docs, heldout, max_questions, seed, fb, progress=cb
-            )
-        if as_json:
-            print_json(report)
-        elif not quiet:
-            err.print(f"calibration written to {target}")
-            err.print(f"out of fold (fit): {report['out_of_fold']}  AUROC {report['out_of_fold_auroc']}")
-            err.print(f"clinician test split: {report['clinician_test']['rates']}  AUROC {report['clinician_test']['auroc']}")
-            err.print(f"MedQuAD held-out: {report['medquad_heldout']['rates']}  AUROC {report['medquad_heldout']['auroc']}")
-
-    guard(run, as_json)
+    _train(as_json, quiet,
+           lambda s, cb: run_calibration(s, work_dir, out_path or s.abstain.calibration_file, guideline_index, clinician, docs, heldout,
+                                         max_questions, seed, feedback or Path(s.curation.feedback_dir) / "abstain.jsonl", progress=cb),
+           lambda s, r: [f"calibration written to {out_path or s.abstain.calibration_file}",
+                      f"out of fold (fit): {r['out_of_fold']}  AUROC {r['out_of_fold_auroc']}",
+                      f"clinician test split: {r['clinician_test']['rates']}  AUROC {r['clinician_test']['auroc']}",
+                      f"MedQuAD held-out: {r['medquad_heldout']['rates']}  AUROC {r['medquad_heldout']['auroc']}"])
