@@ -121,7 +121,7 @@ def test_an_answer_quotes_a_two_sentence_graded_statement_whole_and_once():
     own_sents = [SimpleNamespace(start=own_text.index(p), end=own_text.index(p) + len(p)) for p in own]
     assert statement_end(own_text, own_sents, 0) is None  # the label is the second recommendation's own
 
-    chunk = SimpleNamespace(text=text, sentences=sents)
+    chunk = SimpleNamespace(text=text, sentences=sents, doc_id="uspstf")
     passage = SimpleNamespace(n=1, chunk=chunk)
 
     def picked(i, score):
@@ -296,3 +296,50 @@ def test_a_sentence_said_again_inside_a_fuller_one_of_the_same_guideline_takes_n
     # four words are too few to call a sentence said again
     short = Picked(1, 1, 2, 400, 440, "Standardized measures assess withdrawal.", 0.7, score=3.0)
     assert short in select_by_score(index, [short, fuller], 5, 5.0, -5.0)
+
+
+def test_a_quote_said_within_another_quote_of_the_same_guideline_is_dropped():
+    """Stop 55 (fit split, B-ngc-11385-03): the recommendation is quoted with its grade label "(Weak For; …)", and a
+    summary row "Offering planned delivery at 38 weeks for women greater than 44 years of age" was quoted beside it.
+    The row's "for" is only in the label, so the chosen sentences differ by a word; the quotes do not. A quote whose
+    words are all in another quote of the same guideline is dropped; another guideline's is kept."""
+    from types import SimpleNamespace
+
+    from app.query.generate.extractive import ExtractiveGenerator
+    from app.settings import Settings
+
+    rec = ("The Work Group suggests offering women greater than 44 years of age planned delivery at 38 weeks gestational age "
+           "to reduce the risk of stillbirth.")
+    label = "(Weak For; Reviewed, New-added)"
+    row = "Offering planned delivery at 38 weeks for women greater than 44 years of age"
+    texts = {7: f"{rec} {label}", 8: f"Summary. {row}", 9: row}
+    docs = {7: "va-preg", 8: "va-preg", 9: "other"}
+
+    def sents(t):
+        parts = [p for p in (rec, label, "Summary.", row) if p in t]
+        return [SimpleNamespace(start=t.index(p), end=t.index(p) + len(p)) for p in parts]
+
+    chunks = {r: SimpleNamespace(text=t, sentences=sents(t), doc_id=docs[r]) for r, t in texts.items()}
+    passages = {r: SimpleNamespace(n=i + 1, chunk=chunks[r]) for i, r in enumerate(chunks)}
+
+    def picked(r, i, score):
+        s = chunks[r].sentences[i]
+        return SimpleNamespace(row=r, sent_idx=i, start=s.start, end=s.end, text=chunks[r].text[s.start : s.end], score=score,
+                               cand_rank=r, about_guideline=False, entry_of=None, is_fragment=lambda: False)
+
+    gen = ExtractiveGenerator(Settings().answer)
+
+    def answer(*pool):
+        inp = SimpleNamespace(pool=list(pool), scope=[], question="When should a woman over 44 deliver?",
+                              index=SimpleNamespace(chunks=chunks), by_row=passages.get)
+        return [d.text for d in gen.generate(inp)]  # type: ignore[arg-type]
+
+    assert answer(picked(7, 0, 3.0), picked(8, 1, 2.5)) == [f"{rec} {label}"]
+    assert answer(picked(8, 1, 3.0), picked(7, 0, 2.5)) == [f"{rec} {label}"]  # whichever scored first
+    assert answer(picked(7, 0, 3.0), picked(9, 0, 2.5)) == [f"{rec} {label}", row]  # another guideline says it too
+    # two quotes with the same words (each said within the other): the first is kept
+    from app.query.context import Draft
+    from app.query.generate.extractive import said_once
+
+    twice = [Draft(text=row, passages=[1], span=(1, 0, len(row))), Draft(text=row + ".", passages=[2], span=(2, 0, len(row) + 1))]
+    assert said_once(twice, ["va-preg", "va-preg"]) == twice[:1] and said_once(twice, ["va-preg", "other"]) == twice

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.query.answer import Picked, mmr_select, select_by_score, with_scope
+from app.query.answer import Picked, mmr_select, says_within, select_by_score, with_scope
 from app.query.asks import asked_kinds
 from app.query.context import Draft, GenerationInput
 from app.query.quotable import with_trailing_label
@@ -31,6 +31,7 @@ class ExtractiveGenerator:
             chosen = mmr_select(inp.index, inp.pool, a.max_sentences, a.mmr_lambda, a.min_sentence_similarity, a.relative_sentence_floor)
         drafts: list[Draft] = []
         quoted: list[tuple[int, int, int]] = []  # (row, start, end) of each quote so far, as drafts
+        docs: list[str] = []  # each draft's guideline
         for p in chosen:
             passage = inp.by_row(p.row)
             if passage is None:
@@ -44,8 +45,18 @@ class ExtractiveGenerator:
                 drafts[j] = Draft(text=passage.chunk.text[start:end], passages=[passage.n], span=(passage.n, start, end))
                 continue
             quoted.append((p.row, start, end))
+            docs.append(passage.chunk.doc_id)
             drafts.append(Draft(text=passage.chunk.text[start:end], passages=[passage.n], span=(passage.n, start, end)))
-        return drafts
+        return said_once(drafts, docs)
+
+
+def said_once(drafts: list[Draft], docs: list[str]) -> list[Draft]:
+    """The quotes, less any whose words another quote of the same guideline says in full (``says_within``; of two
+    with the same words, the first is kept): a table row repeating a recommendation quoted with its grade label."""
+    def said_by(i: int, j: int) -> bool:
+        return j != i and docs[j] == docs[i] and says_within(drafts[i].text, drafts[j].text) and (j < i or not says_within(drafts[j].text, drafts[i].text))
+
+    return [d for i, d in enumerate(drafts) if not any(said_by(i, j) for j in range(len(drafts)))]
 
 
 def quote_span(chunk: Chunk, p: Picked) -> tuple[int, int]:
