@@ -65,6 +65,7 @@ def test_the_answer_quotes_the_whole_statement_once_whichever_part_is_chosen() -
     from app.settings import Settings
 
     ch = _chunk(UDT)
+    ch.doc_id = "va-opioids"
     passage = SimpleNamespace(n=1, chunk=ch)
     gen = ExtractiveGenerator(Settings().answer)
 
