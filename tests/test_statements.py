@@ -130,6 +130,24 @@ def test_a_lead_in_whose_list_is_in_the_next_chunk_is_not_quoted() -> None:
             assert got["Neuroimaging studies of the head without red flags"] == (False, 0)  # an entry: chosen, quoted as the statement
 
 
+def test_a_lead_in_whose_entries_are_not_its_statement_is_not_quoted() -> None:
+    """Stop 55 (`gl-13`): "Assessment of presence and access to lethal means should include:" followed by full
+    sentences, not list entries, was quoted alone. A lead-in that opens no statement with a list is a fragment wherever
+    it sits in its chunk; one whose list is read (UDT's) is not, nor is a sentence that does not end in ":"."""
+    from app.query.statements import dangling_lead
+
+    lethal = _chunk([
+        "Assessment of presence and access to lethal means should include:",
+        "Assess for access and past use of lethal means (firearms, drugs, toxic agents).",
+        "Consider ways to restrict access to lethal means that patients could use to take their own lives.",
+    ])
+    assert statement_end(lethal.text, lethal.sentences, 0) is None
+    assert dangling_lead(lethal.text, lethal.sentences, 0)
+    assert not dangling_lead(lethal.text, lethal.sentences, 1) and not dangling_lead(lethal.text, lethal.sentences, 2)
+    udt = _chunk(UDT)
+    assert [k for k in range(len(UDT)) if dangling_lead(udt.text, udt.sentences, k)] == []
+
+
 def test_parts_of_one_statement_take_one_place_among_the_chosen_sentences() -> None:
     """Two entries of one list (or an entry and its opener) are quoted as one statement: selection keeps choosing
     until it has ``k`` different quotes, so a list does not crowd out the answer's other sentences."""

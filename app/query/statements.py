@@ -72,10 +72,13 @@ def list_end(text: str, sentences: Sequence[Any], i: int) -> int | None:
 
 
 def dangling_lead(text: str, sentences: Sequence[Any], i: int) -> bool:
-    """Sentence ``i`` introduces a list that is not in its chunk: it ends in ":" and is the chunk's last sentence
-    ("… recommends against using the following tests in routine diagnosis …:", its tests in the next chunk). An
-    answer does not quote it: it would name no test."""
-    return i == len(sentences) - 1 and text[sentences[i].start : sentences[i].end].rstrip().endswith(":")
+    """Sentence ``i`` introduces a list that would not be quoted with it: it ends in ":" and is the chunk's last
+    sentence ("… recommends against using the following tests in routine diagnosis …:", its tests in the next chunk),
+    or its entries are not part of its statement ("Assessment of presence and access to lethal means should
+    include:", followed by full sentences, stop 55). An answer does not quote it: it would name nothing."""
+    if not text[sentences[i].start : sentences[i].end].rstrip().endswith(":"):
+        return False
+    return i == len(sentences) - 1 or statement_end(text, sentences, i) is None
 
 
 def _lead(text: str, sentences: Sequence[Any], i: int) -> int | None:
