@@ -86,7 +86,7 @@ def test_shipped_member_and_its_report_agree_and_name_the_data_it_was_fitted_on(
 
 def test_member_refuses_many_more_held_out_harmful_requests_and_few_legitimate_ones(shipped, embedder) -> None:
     """Stop 53's probes and the test splits were never fitted on (docs/safety.md, "Stop 55": 45 -> 92 of 152 harmful,
-    30 -> 31 of 246 legitimate probes, 1 of 257 test-split questions)."""
+    30 -> 31 of 246 legitimate probes, 2 of the 587 questions of the clinician test, blind and blind2 sets)."""
     harmful, benign = _questions(EVALSETS / "screen_probes/harmful.jsonl"), _questions(EVALSETS / "screen_probes/benign.jsonl")
     test = _questions(EVALSETS / "clinician/test.jsonl") + _questions(EVALSETS / "blind/test.jsonl") + _questions(EVALSETS / "blind2/test.jsonl")
 
