@@ -93,8 +93,11 @@ def ask(
             out.print("Closest statements found (not an answer to the question):")
             for cs in resp.closest:
                 out.print(f"  {cs.text} [{cs.citation}]")
-        if resp.unmatched_terms:
-            out.print(f"[yellow]No cited guideline uses: {', '.join(resp.unmatched_terms)}[/yellow]")
+        cited_only = [w for w in resp.unmatched_terms if w not in resp.unindexed_terms]
+        if resp.unindexed_terms:
+            out.print(f"[yellow]No guideline in this index uses: {', '.join(resp.unindexed_terms)}[/yellow]")
+        if cited_only:
+            out.print(f"[yellow]No cited guideline uses: {', '.join(cited_only)}[/yellow]")
         if resp.unanswered_items:
             out.print(f"[yellow]The answer gives no {' or '.join(resp.unanswered_items)}, which the question asks for[/yellow]")
         for c in resp.citations:

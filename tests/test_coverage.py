@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.query.coverage import specific_words, unanswered_items, unmatched_terms, wordpieces
+from app.query.coverage import specific_words, unanswered_items, unindexed_terms, unmatched_terms, wordpieces
 from app.query.schemas import QueryRequest
 
 
@@ -44,6 +44,7 @@ def test_a_drug_the_cited_guideline_never_names_is_reported(service):
     r = service.answer(QueryRequest(question=q))
     assert r.status in ("answered", "abstained") and r.citations
     assert r.unmatched_terms == ["rivaroxaban"], r.unmatched_terms
+    assert r.unindexed_terms == ["rivaroxaban"], r.unindexed_terms  # no demo guideline names it at all
     idx = service.holder.get()
     # a word the cited guideline does use is not listed, even when it is as rare in general English
     used = "colonoscopy"
@@ -55,7 +56,34 @@ def test_a_drug_the_cited_guideline_never_names_is_reported(service):
 
 def test_a_question_in_the_guidelines_own_words_has_no_note(service):
     r = service.answer(QueryRequest(question="From what age should people at average risk begin colorectal cancer screening?"))
-    assert r.status == "answered" and r.unmatched_terms == []
+    assert r.status == "answered" and r.unmatched_terms == [] and r.unindexed_terms == []
+
+
+def test_a_word_another_guideline_uses_is_not_unindexed(service):
+    """The whole index is read, not the cited guidelines: "colonoscopy" is unmatched against the opioid guideline
+    alone but the colorectal one uses it, so only the word no demo guideline holds is unindexed; stems are compared
+    ("colonoscopies"), and nothing is said of no words."""
+    idx = service.holder.get()
+    assert unmatched_terms(idx, "Is colonoscopy or rivaroxaban preferred?", ["demo-opioid-2026"]) == ["colonoscopy", "rivaroxaban"]
+    assert unindexed_terms(idx, ["colonoscopy", "rivaroxaban"]) == ["rivaroxaban"]
+    assert unindexed_terms(idx, ["colonoscopies"]) == []
+    assert unindexed_terms(idx, []) == []
+
+
+def test_the_holders_of_a_term_are_the_documents_that_hold_it(service):
+    """``DOC_TERMS.holders`` reads a term's posting list once; it must name exactly the documents a per-document
+    lookup says hold the term (text or title), for words of titles, of one guideline, of several, and of none."""
+    from app.query.termcache import DOC_TERMS
+
+    idx = service.holder.get()
+    docs = list(idx.manifest["documents"])
+    words = "colonoscopy naloxone screening opioid guideline adults rivaroxaban colorectal".split()
+    checked = 0
+    for stem in {s for w in words for s in idx.bm25.terms(w)}:
+        want = frozenset(d for d in docs if stem in DOC_TERMS.get(idx, d))
+        assert DOC_TERMS.holders(idx, stem) == want, stem
+        checked += bool(want) and len(want) < len(docs)
+    assert checked >= 3  # the words are not all everywhere or nowhere
 
 
 def test_the_note_is_per_cited_document(service):
@@ -78,7 +106,7 @@ def test_ask_prints_the_note(demo_index, tmp_path):
     env = dict(os.environ, GUIDEGROUND_DATABASE__URL=f"sqlite:///{tmp_path / 'cli.db'}", GUIDEGROUND_SAFETY__ENABLED="false")
     for q, said in (
         ("From what age should people at average risk taking rivaroxaban begin colorectal cancer screening?",
-         "No cited guideline uses: rivaroxaban"),
+         "No guideline in this index uses: rivaroxaban"),
         ("How long should stool tests be continued in average-risk adults for colorectal cancer screening?",
          "The answer gives no duration, which the question asks for"),
     ):

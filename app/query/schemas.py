@@ -163,6 +163,11 @@ class QueryResponse(BaseModel):
         description="Specific words of the question (a drug, test, procedure or scale name) that none of the cited guidelines "
         "uses: the answer does not speak to them. A fact about the cited text, not a judgement; empty when each is found.",
     )
+    unindexed_terms: list[str] = Field(
+        default_factory=list,
+        description="Those of unmatched_terms that no guideline of the whole index uses, cited or not: nothing this index "
+        "holds speaks to them. Empty when each unmatched word is used by some guideline that was not cited.",
+    )
     unanswered_items: list[str] = Field(
         default_factory=list,
         description="An answer's note: the specific kinds of item the question asks for (age, interval, dose, duration, "

@@ -17,7 +17,7 @@ from app.errors import NotFound, UsageError
 from app.query.abstain import AbstainModel
 from app.query.answer import Picked, candidate_sentences
 from app.query.context import GenerationInput, Passage, VerifiedSentence
-from app.query.coverage import unanswered_items, unmatched_terms
+from app.query.coverage import unanswered_items, unindexed_terms, unmatched_terms
 from app.query.gate import Gate
 from app.query.generate import ExtractiveGenerator, Generator, get_generator
 from app.query.generate.run import run_generation
@@ -221,9 +221,11 @@ class QueryService:
 
     @staticmethod
     def _disclose(resp: QueryResponse, idx: LoadedIndex, question: str, readings: list[Reading]) -> QueryResponse:
-        """The question's specific words none of the cited guidelines uses and the asked kinds of item no answer
-        sentence gives (app/query/coverage.py), and the words read as the guidelines spell them (app/query/spelling.py)."""
+        """The question's specific words none of the cited guidelines uses (and which of them no guideline here uses),
+        the asked kinds of item no answer sentence gives (app/query/coverage.py), and the words read as the guidelines
+        spell them (app/query/spelling.py)."""
         resp.unmatched_terms = unmatched_terms(idx, question, (c.doc_id for c in resp.citations))
+        resp.unindexed_terms = unindexed_terms(idx, resp.unmatched_terms)
         if resp.status == "answered":
             resp.unanswered_items = unanswered_items(question, (s.text for s in resp.sentences))
         resp.read_as = [ReadAs(written=r.written, read=r.read) for r in readings]

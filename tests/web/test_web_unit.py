@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -101,3 +102,22 @@ def test_reader_key_required_reaches_the_page_too(tmp_path):
         assert 'role="alert"' in ev.text and "Evaluation runs" not in ev.text
         bad = c.get("/ui/eval", headers={"X-API-Key": "not-a-key"})
         assert 'role="alert"' in bad.text and "Evaluation runs" not in bad.text
+
+
+def test_the_note_tells_words_no_guideline_uses_from_words_no_cited_one_uses():
+    """Stop 56: a word of the question no guideline of the index uses is named apart from one only the cited
+    guidelines lack; with one kind only, one sentence of the note."""
+    from app.query.schemas import QueryResponse
+    from app.web.render import templates
+
+    def note(unmatched: list[str], unindexed: list[str]) -> str:
+        r = QueryResponse(status="abstained", reason="weak_evidence", unmatched_terms=unmatched, unindexed_terms=unindexed)
+        html = templates.env.get_template("_answer.html").render(r=r.model_dump(mode="json"), question="q", who=None)
+        start = html.index('<p class="unmatched"')
+        return re.sub(r"<[^>]+>", "", html[start : html.index("</p>", start)])
+
+    assert note(["colonoscopy", "rivaroxaban"], ["rivaroxaban"]) == (
+        "No guideline in this index uses rivaroxaban; no cited guideline uses colonoscopy."
+    )
+    assert note(["rivaroxaban"], ["rivaroxaban"]) == "No guideline in this index uses rivaroxaban."
+    assert note(["colonoscopy", "gabapentin"], []) == "No cited guideline uses colonoscopy, gabapentin."
