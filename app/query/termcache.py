@@ -245,12 +245,20 @@ class _DocTerms:
         """The documents of the index that hold a stemmed term (``term in self.get(idx, d)`` for every document d),
         read from the term's posting list once instead of document by document."""
         _, ids, codes, _ = self._version(idx)
-        names = {code: d for d, code in ids.items()}
-        out = {d for d in idx.manifest["documents"] if term in self.get(idx, d).title}
+        names = per_version(idx, "doc_names", lambda: {code: d for d, code in ids.items()})
+        out = set(per_version(idx, "title_holders", lambda: self._title_holders(idx)).get(term, ()))
         for r in idx.bm25.rows_with(term).tolist():
             if codes[r] >= 0 and names[codes[r]] not in out and term in TERMS.body(idx, r)[0]:
                 out.add(names[codes[r]])
         return frozenset(out)
+
+    def _title_holders(self, idx: LoadedIndex) -> dict[str, frozenset[str]]:
+        """Each stemmed title term with the documents whose title holds it (once per index version)."""
+        held: dict[str, set[str]] = {}
+        for d in idx.manifest["documents"]:
+            for t in self.get(idx, d).title:
+                held.setdefault(t, set()).add(d)
+        return {t: frozenset(ds) for t, ds in held.items()}
 
     def clear(self) -> None:
         with self._lock:
