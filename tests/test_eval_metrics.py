@@ -283,7 +283,8 @@ def test_closest_and_unmatched_note_figures_by_hand():
     other = resp("abstained")
     other.closest = [ClosestSentence(text="Colonoscopy every 10 years.", citation=1, start=0, end=10)]
     noted = resp("answered")
-    noted.unmatched_terms = ["gabapentin"]
+    noted.unmatched_terms = ["gabapentin", "anastrozole"]
+    noted.unindexed_terms = ["anastrozole"]
     results = [
         CaseResult(case("a1", evidence=ev), shown),
         CaseResult(case("a2", evidence=ev), other),
@@ -297,6 +298,7 @@ def test_closest_and_unmatched_note_figures_by_hand():
     assert m["evidence_in_closest"] == 0.5  # a1 of a1, a2
     assert m["unmatched_note_answered"] == 0.5  # a4 of a3, a4
     assert m["unmatched_note_near_miss"] == 0.5 and m["n_near_miss_answered"] == 2  # n1 of n1, n2
+    assert m["unindexed_note_answered"] == 0.5 and m["unindexed_note_near_miss"] == 0.5  # stop 56: the same cases
 
 
 def test_item_note_figures_by_hand():

@@ -22,7 +22,9 @@
   records both guidelines' spans (``gold_evidence_b``), the share where one reported disagreement cites the case's
   evidence in one position and the second span in another (the 70 % word rule for each);
 - item note (stop 49): the same two shares for ``unanswered_items`` (an asked age, interval, dose, duration or
-  threshold that no answer sentence gives).
+  threshold that no answer sentence gives);
+- unindexed note (stop 56): the same two shares for ``unindexed_terms`` (those unmatched words no guideline of the
+  whole index uses).
 """
 
 from __future__ import annotations
@@ -137,5 +139,9 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
         "unmatched_note_near_miss": _share([bool(r.response.unmatched_terms) for r in tagged("near_miss") if r.response and r.status == "answered"]),
         "item_note_answered": _share([bool(r.response.unanswered_items) for r in answered if r.response]),
         "item_note_near_miss": _share([bool(r.response.unanswered_items) for r in tagged("near_miss") if r.response and r.status == "answered"]),
+        "unindexed_note_answered": _share([bool(r.response.unindexed_terms) for r in answered if r.response]),
+        "unindexed_note_near_miss": _share([
+            bool(r.response.unindexed_terms) for r in tagged("near_miss") if r.response and r.status == "answered"
+        ]),
         "n_near_miss_answered": sum(r.status == "answered" for r in tagged("near_miss")),
     }

@@ -56,6 +56,7 @@ def _case_out(r: CaseResult, s: CaseScore) -> dict[str, Any]:
             for x in (resp.conflicts if resp else [])
         ],
         "unmatched_terms": list(resp.unmatched_terms) if resp else [],
+        "unindexed_terms": list(resp.unindexed_terms) if resp else [],
         "unanswered_items": list(resp.unanswered_items) if resp else [],
         "read_as": [x.model_dump() for x in resp.read_as] if resp else [],
         "closest": [x.text for x in resp.closest] if resp else [],

@@ -75,6 +75,8 @@ class AnswerabilityOut(_Strict):
     unmatched_note_near_miss: Rate = None
     item_note_answered: Rate = None  # since stop 49
     item_note_near_miss: Rate = None
+    unindexed_note_answered: Rate = None  # since stop 56
+    unindexed_note_near_miss: Rate = None
     n_near_miss_answered: int = 0
     # since stop 47
     disagreement_between_gold: Rate = None
@@ -173,6 +175,8 @@ class CaseOut(_Strict):
     conflicts: list[ConflictCaseOut] | None = None
     # QueryResponse.unmatched_terms; None in reports written before stop 36
     unmatched_terms: list[str] | None = None
+    # QueryResponse.unindexed_terms; None in reports written before stop 56
+    unindexed_terms: list[str] | None = None
     # QueryResponse.unanswered_items; None in reports written before stop 49
     unanswered_items: list[str] | None = None
     # QueryResponse.read_as (words read past a typing slip); None in reports written before stop 43
