@@ -90,6 +90,11 @@ class AbstainSettings(_Section):
         PACKAGE_DIR / "query" / "calibration" / "abstain.json",
         description="Calibrated abstention model (written by `guideground calibrate`).",
     )
+    absent_names: bool = Field(
+        True,
+        description="Abstain with no_evidence when the question asks about a drug, test or other specific word that no guideline "
+        "of the index mentions (not a prefixed or misspelt form of one, not an abbreviation in capitals): docs/benchmarks.md, stop 57.",
+    )
     conflict_check: bool = Field(True, description="Abstain with conflicting_evidence when guidelines disagree on a number.")
     conflict_min_confidence: float = Field(
         0.10, ge=0.0, le=1.0,

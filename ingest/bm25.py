@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ class Bm25Index:
         self.n_docs = int(retriever.scores["num_docs"])
         self._df: np.ndarray | None = None
         self._fast: tuple | None = None
+        self._sorted: list[str] | None = None
 
     def idf(self, term: str) -> float:
         """BM25 (Lucene) IDF of a stemmed term; a term no chunk contains gets the maximum."""
@@ -103,6 +105,13 @@ class Bm25Index:
         if tid is None or tid + 1 >= len(indptr):
             return np.zeros(0, dtype=np.int64)
         return np.asarray(sc["indices"][indptr[tid] : indptr[tid + 1]])
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether some chunk contains a (stemmed) term that starts with ``prefix``."""
+        if self._sorted is None:
+            self._sorted = sorted(self._vocab)
+        i = bisect.bisect_left(self._sorted, prefix)
+        return i < len(self._sorted) and self._sorted[i].startswith(prefix)
 
     def in_vocab(self, term: str) -> bool:
         """Whether some chunk contains this (stemmed) term."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.query.coverage import specific_words, unanswered_items, unindexed_terms, unmatched_terms, wordpieces
+from app.query.coverage import absent_names, specific_words, unanswered_items, unindexed_terms, unmatched_terms, wordpieces
 from app.query.schemas import QueryRequest
 
 
@@ -68,6 +68,42 @@ def test_a_word_another_guideline_uses_is_not_unindexed(service):
     assert unindexed_terms(idx, ["colonoscopy", "rivaroxaban"]) == ["rivaroxaban"]
     assert unindexed_terms(idx, ["colonoscopies"]) == []
     assert unindexed_terms(idx, []) == []
+
+
+def test_a_question_naming_what_no_guideline_mentions_abstains(service, demo_index, embedder, tmp_path):
+    """Stop 57: the gate abstains with no_evidence when the asking part names what no guideline of the index mentions,
+    says so, and still attaches the closest passages; with ``abstain.absent_names`` off the same question is answered
+    from the colorectal guideline, so it is this rule, not the model, that abstains."""
+    from app.query.respond import ABSENT_MESSAGE
+    from app.query.service import QueryService
+    from app.settings import Settings
+
+    q = "From what age should people at average risk taking rivaroxaban begin colorectal cancer screening?"
+    r = service.answer(QueryRequest(question=q))
+    assert (r.status, r.reason, r.message) == ("abstained", "no_evidence", ABSENT_MESSAGE), r
+    assert r.unindexed_terms == ["rivaroxaban"] and r.citations and r.closest and not r.sentences
+    off = Settings(safety={"enabled": False}, abstain={"absent_names": False}, database={"url": f"sqlite:///{tmp_path / 'b.db'}"})
+    r = QueryService.from_settings(off, index_dir=demo_index[0], embedder=embedder).answer(QueryRequest(question=q))
+    assert r.status == "answered" and r.unindexed_terms == ["rivaroxaban"], r
+    assert r.citations[0].doc_id == "demo-crc-2026"
+
+
+def test_a_guidelines_word_in_other_dress_is_not_an_absent_name(service):
+    """No demo guideline holds any of these words, but only the drugs and the procedure are absent names: an English
+    prefix on a held word ("pre" + "colonoscopy") or on an everyday one ("under" + "pinned"), a word one letter from a
+    held one ("colonoscopic" beside "colonoscopy"), and a word written in capitals (an abbreviation a guideline may
+    spell out) are not."""
+    idx = service.holder.get()
+    for q, unindexed, absent in (
+        ("Is rivaroxaban or apixaban preferred?", ["rivaroxaban", "apixaban"], ["rivaroxaban", "apixaban"]),
+        ("Is a colonoscopic polypectomy needed?", ["colonoscopic", "polypectomy"], ["polypectomy"]),
+        ("Is precolonoscopy bowel prep needed?", ["precolonoscopy"], []),
+        ("Which trials underpinned the advice?", ["underpinned"], []),
+        ("Is reapplication of the patch needed?", ["reapplication"], []),
+        ("Is RIVAROXABAN a concern?", ["rivaroxaban"], []),
+    ):
+        assert unindexed_terms(idx, specific_words(q)) == unindexed, q
+        assert absent_names(idx, q) == absent, q
 
 
 def test_the_holders_of_a_term_are_the_documents_that_hold_it(service):

@@ -13,6 +13,12 @@ guideline here speaks to it" tells a clinician to look elsewhere, "no cited guid
 ``MIN_PIECES`` or more pieces ("anastrozole", "gabapentin", "oophorectomy") and not an everyday word
 ("dose", "schedule", "toddler"). Only the asking part of a vignette is read (its story is context, not the ask).
 
+A name no guideline of the index mentions is more than a note: the gate abstains with ``no_evidence`` when the
+asking part names one (``absent_names``, stop 57: "What daily dose of anastrozole …" is not answered with tamoxifen's
+dose). A word counts only when it cannot be a guideline's word in other dress: an English prefix on a word the index
+holds or an everyday word ("recheck", "reapplication", "underpinned"), one letter from a word it holds ("anemic" beside
+"anemia"), or an abbreviation written in capitals ("VLCD", "RhIG": a guideline may spell it out) is not one.
+
 The second note (``QueryResponse.unanswered_items``, stop 49) reads the answer itself: "how often should it be
 repeated?" answered with a recommendation and a prevalence figure gives no interval, and the response says so. The
 kinds are the specific ones (an age, interval, dose, duration or threshold, ``asks.asked_kinds``), read from each
@@ -83,12 +89,38 @@ def unindexed_terms(idx: LoadedIndex, words: Iterable[str]) -> list[str]:
     ``unmatched_terms`` reads the cited ones: no guideline here speaks to them, cited or not. (Stop 56: two of the
     test split's answered near misses ask about "anastrozole" and "labetalol", which no guideline of the shared
     corpus names.)"""
-    out: list[str] = []
-    for stems, w in _stems(idx, words):
-        held = frozenset.intersection(*(DOC_TERMS.holders(idx, s) for s in stems))
-        if not held:
-            out.append(w)
-    return out
+    return [w for stems, w in _stems(idx, words) if not frozenset.intersection(*(DOC_TERMS.holders(idx, s) for s in stems))]
+
+
+# Stop 57's pre-registered list (docs/benchmarks.md): English prefixes only, no compounds of two medical words.
+PREFIXES = tuple(
+    "re un non in im dis mis pre post over under multi sub super inter intra co de anti counter self semi out mid "
+    "micro macro mono poly hyper hypo bi tri trans".split()
+)
+CAPITALS = re.compile(r"[A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z]*")  # two capitals or more: VLCD, RhIG, ETDRS
+
+
+def absent_names(idx: LoadedIndex, question: str) -> list[str]:
+    """The asking part's specific words that no guideline of the index holds and that are not a guideline's word in
+    other dress (``_derived``) nor an abbreviation written in capitals: "anastrozole", not "recheck" or "VLCD"."""
+    caps = {w.lower() for w in CAPITALS.findall(question)}
+    words = [w for w in specific_words(question) if w not in caps]
+    return [w for w in unindexed_terms(idx, words) if not _derived(idx, w)] if words else []
+
+
+def _derived(idx: LoadedIndex, word: str) -> bool:
+    """An English prefix on an everyday word or on one the index holds ("re" + "check", "under" + "pinned"), or all
+    but its last letter beginning a word the index holds ("anemic" → "anemia")."""
+    for p in PREFIXES:
+        rest = word[len(p) :]
+        if word.startswith(p) and len(rest) >= 4 and (wordpieces(rest) <= 2 or _held(idx, rest)):
+            return True
+    return len(word) >= 6 and idx.bm25.has_prefix(word[:-1])
+
+
+def _held(idx: LoadedIndex, word: str) -> bool:
+    """Whether some document holds every stem of ``word`` (framing words hold nothing)."""
+    return any(frozenset.intersection(*(DOC_TERMS.holders(idx, s) for s in stems)) for stems, _ in _stems(idx, [word]))
 
 
 def _held_by_none(idx: LoadedIndex, words: Iterable[str], doc_ids: Iterable[str]) -> list[str]:

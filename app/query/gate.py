@@ -1,6 +1,7 @@
 """The gate stage: answer, or abstain with a reason, before anything is generated.
 
-No candidates → ``no_evidence``; the calibrated model says the evidence does not answer →
+No candidates, or an answer the model would give to a question naming what no guideline of the index mentions
+("what dose of anastrozole …", ``coverage.absent_names``) → ``no_evidence``; the calibrated model says the evidence does not answer →
 ``weak_evidence`` (``conflicting_evidence`` when the guidelines found also disagree); nothing quotable →
 ``unsupported``. A disagreement between guidelines on an answerable question does not abstain: the
 answer carries both positions, attributed, in ``conflicts``.
@@ -8,7 +9,7 @@ answer carries both positions, attributed, in ``conflicts``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from app.errors import ConfigError
 from app.query.abstain import AbstainModel, LinearModel, Signals
 from app.query.answer import Picked, candidate_sentences
 from app.query.conflicts import Conflict, SentenceView, find_conflict, reported_from_elsewhere
+from app.query.coverage import absent_names
 from app.query.named import topic_named_docs
 from app.query.retrieve import RetrievalResult
 from app.query.signals import (
@@ -39,6 +41,7 @@ class GateDecision:
     confidence: float | None = None
     conflict: Conflict | None = None
     signals: Signals | None = None
+    absent: list[str] = field(default_factory=list)  # the asked names no guideline of the index mentions (no_evidence)
 
 
 class Gate:
@@ -96,6 +99,9 @@ class Gate:
             return GateDecision(False, "conflicting_evidence" if conflict else "weak_evidence", conf, conflict, sig)
         if not pool:
             return GateDecision(False, "unsupported", conf, None, sig)
+        absent = absent_names(idx, question) if self.settings.abstain.absent_names else []
+        if absent:  # the passages found are about something else than the named drug, test or scale
+            return GateDecision(False, "no_evidence", conf, None, sig, absent)
         return GateDecision(True, None, conf, conflict, sig)
 
     def score(self, idx: LoadedIndex, question: str, res: RetrievalResult, picked: list[Picked], qt: QuestionTerms | None = None) -> None:

@@ -16,6 +16,9 @@ from app.query.verify import Verifier
 from app.query.versions import superseded_map
 from ingest.store import LoadedIndex
 
+# The gate's no_evidence for a question naming what no guideline mentions (the note names it: unindexed_terms).
+ABSENT_MESSAGE = "No guideline in the index mentions what this question asks about; the closest passages are attached."
+
 MESSAGES = {
     "no_evidence": "No passage in the indexed guidelines matches this question.",
     "weak_evidence": "The indexed guidelines do not clearly answer this question; the closest passages are attached.",
@@ -45,9 +48,11 @@ CONFLICT_MESSAGES = {
 }
 
 
-def abstention_message(reason: str, question: str = "", conflict_kind: str | None = None) -> str:
+def abstention_message(reason: str, question: str = "", conflict_kind: str | None = None, absent: bool = False) -> str:
     """The abstention's explanation: for a disagreement, what differs (``conflict_kind``); for weak evidence on a short
-    question, how to ask so that it can be answered."""
+    question, how to ask so that it can be answered; for a question naming what no guideline mentions (``absent``), that."""
+    if reason == "no_evidence" and absent:
+        return ABSENT_MESSAGE
     if reason == "conflicting_evidence" and conflict_kind in CONFLICT_MESSAGES:
         return CONFLICT_MESSAGES[conflict_kind]
     short = 0 < len(question.split()) <= SHORT_QUESTION_WORDS
@@ -97,7 +102,7 @@ def abstained(
     return QueryResponse(
         status="abstained",
         reason=reason,  # type: ignore[arg-type]
-        message=abstention_message(reason, question, gate.conflict.kind if gate.conflict is not None else None),
+        message=abstention_message(reason, question, gate.conflict.kind if gate.conflict is not None else None, bool(gate.absent)),
         citations=cites,
         conflicts=conflicts,
         closest=closest,

@@ -123,6 +123,9 @@ def test_what_the_answer_does_not_speak_to_is_said_above_it(live, page, shot, ax
     assert note.locator("strong").inner_text() == ", ".join(value)
     if field == "unmatched_terms":  # no demo guideline names it at all (stop 56): the note says so
         assert note.inner_text().startswith("No guideline in this index uses rivaroxaban"), note.inner_text()
+        # … and the service does not answer it (stop 57): the abstention's message says why
+        expect(page.locator("#answer article")).to_have_attribute("data-status", "abstained")
+        expect(page.locator("#answer")).to_contain_text("No guideline in the index mentions what this question asks about")
     shot(page, name)
     axe(page, f"an answer with a {field} note")
     ask(page, live.url, DEMO_Q)
