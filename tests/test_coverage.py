@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from app.query.coverage import absent_names, specific_words, unanswered_items, unindexed_terms, unmatched_terms, wordpieces
+from app.query.coverage import (
+    absent_names,
+    specific_words,
+    unanswered_items,
+    unindexed_terms,
+    unmatched_terms,
+    wordpieces,
+)
 from app.query.schemas import QueryRequest
 
 
