@@ -301,6 +301,30 @@ def test_closest_and_unmatched_note_figures_by_hand():
     assert m["unindexed_note_answered"] == 0.5 and m["unindexed_note_near_miss"] == 0.5  # stop 56: the same cases
 
 
+def test_absent_name_abstentions_by_hand():
+    """absent_name_*: abstained with no_evidence *and* naming a word no guideline uses; weak evidence with the word,
+    or no_evidence without one (no passage at all), is not counted."""
+    from app.eval.answerability import answerability_metrics
+
+    def abst(reason, words):
+        r = resp("abstained")
+        r.reason, r.unindexed_terms = reason, words
+        return r
+
+    results = [
+        CaseResult(case("a1"), abst("no_evidence", ["recalc"])),
+        CaseResult(case("a2"), abst("no_evidence", [])),
+        CaseResult(case("a3"), resp("answered")),
+        CaseResult(case("a4"), abst("weak_evidence", ["anastrozole"])),
+        CaseResult(case("n1", expected="abstain", tags=["near_miss"]), abst("no_evidence", ["anastrozole"])),
+        CaseResult(case("n2", expected="abstain", tags=["near_miss"]), abst("no_evidence", ["labetalol", "nifedipine"])),
+        CaseResult(case("n3", expected="abstain", tags=["near_miss"]), abst("weak_evidence", [])),
+    ]
+    m = answerability_metrics(results)
+    assert m["absent_name_answerable"] == 0.25  # a1 of four
+    assert abs(m["absent_name_near_miss"] - 2 / 3) < 1e-9  # n1, n2 of three
+
+
 def test_item_note_figures_by_hand():
     """item_note_answered / item_note_near_miss read unanswered_items over answered cases, split by kind."""
     from app.eval.answerability import answerability_metrics

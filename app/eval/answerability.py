@@ -24,7 +24,10 @@
 - item note (stop 49): the same two shares for ``unanswered_items`` (an asked age, interval, dose, duration or
   threshold that no answer sentence gives);
 - unindexed note (stop 56): the same two shares for ``unindexed_terms`` (those unmatched words no guideline of the
-  whole index uses).
+  whole index uses);
+- absent-name abstentions (stop 57): the share of answerable cases, and of near misses, abstained with
+  ``no_evidence`` while naming a word no guideline of the index uses (the gate's ``absent_names`` rule: what it cost,
+  and what it caught; a ``no_evidence`` for want of any passage cites nothing, so names no word).
 """
 
 from __future__ import annotations
@@ -144,4 +147,11 @@ def answerability_metrics(results: Sequence[CaseResult]) -> dict[str, Any]:
             bool(r.response.unindexed_terms) for r in tagged("near_miss") if r.response and r.status == "answered"
         ]),
         "n_near_miss_answered": sum(r.status == "answered" for r in tagged("near_miss")),
+        "absent_name_answerable": _share([_absent_name(r) for r in answerable]),
+        "absent_name_near_miss": _share([_absent_name(r) for r in tagged("near_miss")]),
     }
+
+
+def _absent_name(r: CaseResult) -> bool:
+    """Abstained because the question names what no guideline of the index mentions (stop 57)."""
+    return r.response is not None and r.response.reason == "no_evidence" and bool(r.response.unindexed_terms)

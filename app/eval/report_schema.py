@@ -78,6 +78,8 @@ class AnswerabilityOut(_Strict):
     unindexed_note_answered: Rate = None  # since stop 56
     unindexed_note_near_miss: Rate = None
     n_near_miss_answered: int = 0
+    absent_name_answerable: Rate = None  # since stop 57
+    absent_name_near_miss: Rate = None
     # since stop 47
     disagreement_between_gold: Rate = None
     # since stop 48

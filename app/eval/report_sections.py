@@ -44,6 +44,8 @@ def answerability_html(rep: EvalReport) -> str:
         ("answered near misses with a note that an asked item is not given", a.item_note_near_miss, a.n_near_miss_answered),
         ("answered answerable naming a word no guideline here uses", a.unindexed_note_answered, None),
         ("answered near misses naming a word no guideline here uses", a.unindexed_note_near_miss, a.n_near_miss_answered),
+        ("answerable abstained for naming what no guideline here mentions", a.absent_name_answerable, a.n_answerable),
+        ("near misses abstained for naming what no guideline here mentions", a.absent_name_near_miss, a.n_near_miss),
     ]
     body = "".join(f"<tr><td>{esc(k)}</td><td>{fmt(v)}</td><td>{'' if n is None else n}</td></tr>" for k, v, n in rows)
     return (
